@@ -1,0 +1,27 @@
+# Purser: `make run` runs the pipeline, `make test` runs every test, `make bench` the benchmarks.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build test run bench clean
+
+# librdkafka comes from the system: install it when pkg-config cannot find it.
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists rdkafka; then \
+		echo "installing librdkafka-dev with apt"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq librdkafka-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) test
+
+run: build
+	$(SWIFT) run purser broker
+
+bench: deps
+	@echo "no benchmarks yet"
+
+clean:
+	rm -rf .build

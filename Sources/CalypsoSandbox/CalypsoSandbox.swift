@@ -1,0 +1,1 @@
+// CalypsoSandbox: under construction.

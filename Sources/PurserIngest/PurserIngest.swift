@@ -1,0 +1,1 @@
+// PurserIngest: under construction.

@@ -1,0 +1,1 @@
+// PurserJSON: under construction.

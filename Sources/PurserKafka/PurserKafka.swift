@@ -1,0 +1,1 @@
+// Swift API over librdkafka; see the README's "Kafka" section.

@@ -1,0 +1,1 @@
+// PurserRuntime: under construction.

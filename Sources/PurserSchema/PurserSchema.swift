@@ -1,0 +1,1 @@
+// PurserSchema: under construction.

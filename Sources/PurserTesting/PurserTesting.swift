@@ -1,0 +1,1 @@
+// PurserTesting: under construction.

@@ -1,0 +1,1 @@
+// PurserWorkers: under construction.

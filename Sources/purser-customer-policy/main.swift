@@ -1,0 +1,4 @@
+import PurserCLI
+
+// Thin main: the role's command lives in PurserCLI so `purser run` composes the same services.
+print("purser-customer-policy: not implemented yet")

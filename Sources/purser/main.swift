@@ -1,0 +1,3 @@
+import PurserCLI
+
+await PurserCommand.main()
