@@ -1,0 +1,251 @@
+import Foundation
+
+/// Decodes `Decodable` types from a ``JSONValue`` without ever passing a number through `Double`.
+///
+/// - A JSON number decodes as `String` (its exact literal), as any integer type (when the literal
+///   is an integer in range), as `Decimal`, or as `Double`/`Float` when a type asks for one.
+/// - A property of type ``JSONValue`` receives the value exactly as parsed.
+/// - Unknown members are ignored, as Calypso's robustness rule asks.
+public struct JSONValueDecoder: Sendable {
+    public init() {}
+
+    /// Decodes `type` from an already parsed value.
+    /// - Throws: `DecodingError` naming the coding path of the offending value.
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try ValueDecoder(value: value, codingPath: []).decodeValue(type)
+    }
+
+    /// Parses `bytes` strictly and decodes `type` from them.
+    /// - Throws: ``JSONParseError`` for malformed JSON, `DecodingError` for a shape mismatch.
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+        try decode(type, from: try JSONValue(parsing: bytes))
+    }
+}
+
+/// A coding key for array positions and for members found at run time.
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+
+    init(stringValue: String) { self.stringValue = stringValue }
+    init(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
+}
+
+private struct ValueDecoder: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
+        if T.self == JSONValue.self { return value as! T }
+        if T.self == Decimal.self { return try SingleValueContainer(decoder: self).decodeDecimal() as! T }
+        return try T(from: self)
+    }
+
+    func child(_ value: JSONValue, key: any CodingKey) -> ValueDecoder {
+        ValueDecoder(value: value, codingPath: codingPath + [key])
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let object) = value else { throw mismatch(JSONObject.self, value, codingPath) }
+        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, object: object))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let elements) = value else { throw mismatch([JSONValue].self, value, codingPath) }
+        return UnkeyedContainer(decoder: self, elements: elements)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
+}
+
+private func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingKey]) -> DecodingError {
+    .typeMismatch(type, .init(codingPath: path, debugDescription: "expected \(type), found a JSON \(value.typeName)"))
+}
+
+private struct SingleValueContainer: SingleValueDecodingContainer {
+    let decoder: ValueDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var value: JSONValue { decoder.value }
+
+    func decodeNil() -> Bool { value == .null }
+
+    func decode(_ type: Bool.Type) throws -> Bool {
+        guard case .bool(let bool) = value else { throw mismatch(type, value, codingPath) }
+        return bool
+    }
+
+    /// A JSON string gives its text; a JSON number gives its literal, digits untouched.
+    func decode(_ type: String.Type) throws -> String {
+        switch value {
+        case .string(let string), .number(let string): return string
+        default: throw mismatch(type, value, codingPath)
+        }
+    }
+
+    func literal(_ type: Any.Type) throws -> String {
+        guard case .number(let literal) = value else { throw mismatch(type, value, codingPath) }
+        return literal
+    }
+
+    func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let literal = try literal(type)
+        guard let integer = T(literal, radix: 10) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "number \(literal) is not an integer that fits \(type)")
+            )
+        }
+        return integer
+    }
+
+    func floatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(_ type: T.Type) throws -> T {
+        let literal = try literal(type)
+        guard let number = T(literal), number.isFinite else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "number \(literal) does not fit \(type)")
+            )
+        }
+        return number
+    }
+
+    func decodeDecimal() throws -> Decimal {
+        let literal = try literal(Decimal.self)
+        guard let decimal = Decimal(string: literal, locale: Locale(identifier: "en_US_POSIX")) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "number \(literal) does not fit Decimal")
+            )
+        }
+        return decimal
+    }
+
+    func decode(_ type: Double.Type) throws -> Double { try floatingPoint(type) }
+    func decode(_ type: Float.Type) throws -> Float { try floatingPoint(type) }
+    func decode(_ type: Int.Type) throws -> Int { try integer(type) }
+    func decode(_ type: Int8.Type) throws -> Int8 { try integer(type) }
+    func decode(_ type: Int16.Type) throws -> Int16 { try integer(type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try integer(type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try integer(type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try integer(type) }
+    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer(type) }
+    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer(type) }
+    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.decodeValue(type) }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: ValueDecoder
+    let object: JSONObject
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var allKeys: [Key] { object.keys.compactMap(Key.init(stringValue:)) }
+
+    func contains(_ key: Key) -> Bool { object.contains(key.stringValue) }
+
+    func member(_ key: Key) throws -> ValueDecoder {
+        guard let value = object[key.stringValue] else {
+            throw DecodingError.keyNotFound(
+                key,
+                .init(codingPath: codingPath, debugDescription: "missing member \"\(key.stringValue)\"")
+            )
+        }
+        return decoder.child(value, key: key)
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { try member(key).value == .null }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try member(key).decodeValue(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try member(key).decodeValue(type) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try member(key).decodeValue(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try member(key).decodeValue(type) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try member(key).decodeValue(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try member(key).decodeValue(type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try member(key).decodeValue(type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try member(key).decodeValue(type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try member(key).decodeValue(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try member(key).decodeValue(type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try member(key).decodeValue(type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try member(key).decodeValue(type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try member(key).decodeValue(type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try member(key).decodeValue(type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try member(key).decodeValue(type) }
+
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type,
+        forKey key: Key
+    ) throws -> KeyedDecodingContainer<NestedKey> {
+        try member(key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try member(key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder {
+        decoder.child(object["super"] ?? .null, key: AnyCodingKey(stringValue: "super"))
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        decoder.child(object[key.stringValue] ?? .null, key: key)
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: ValueDecoder
+    let elements: [JSONValue]
+    var currentIndex = 0
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    init(decoder: ValueDecoder, elements: [JSONValue]) {
+        self.decoder = decoder
+        self.elements = elements
+    }
+
+    mutating func next(_ type: Any.Type) throws -> ValueDecoder {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(
+                type,
+                .init(codingPath: codingPath + [AnyCodingKey(intValue: currentIndex)], debugDescription: "array ended")
+            )
+        }
+        defer { currentIndex += 1 }
+        return decoder.child(elements[currentIndex], key: AnyCodingKey(intValue: currentIndex))
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, elements[currentIndex] == .null else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type).decodeValue(type) }
+    mutating func decode(_ type: String.Type) throws -> String { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Float.Type) throws -> Float { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try next(type).decodeValue(type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next(type).decodeValue(type) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws -> KeyedDecodingContainer<NestedKey> {
+        try next(JSONObject.self).container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try next([JSONValue].self).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder { try next(JSONValue.self) }
+}

@@ -1,1 +1,0 @@
-// PurserJSON: under construction.

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import PurserJSON
+
+private struct Webhook: Codable, Equatable {
+    var id: String
+    var sequence: Int64
+    var ratio: Decimal
+    var label: String?
+    var data: JSONValue
+}
+
+private struct Measurement: Codable {
+    var value: Double
+}
+
+@Suite struct JSONCodableBridgeTests {
+    let body = #"{"unknown":[1,2],"id":1331293,"sequence":42,"ratio":0.5,"data":{"amount":1000000000.000000000000000001,"z":null,"a":{"deep":1.10}}}"#
+
+    @Test func numbersDecodeExactlyAsStringsIntegersAndDecimals() throws {
+        let webhook = try JSONValueDecoder().decode(Webhook.self, from: Array(body.utf8))
+        #expect(webhook.id == "1331293")
+        #expect(webhook.sequence == 42)
+        #expect(webhook.ratio == Decimal(string: "0.5"))
+        #expect(webhook.label == nil)
+        #expect(webhook.data["amount"] == .number("1000000000.000000000000000001"))
+    }
+
+    @Test func nestedJSONValueIsWrittenVerbatim() throws {
+        let webhook = try JSONValueDecoder().decode(Webhook.self, from: Array(body.utf8))
+        let encoded = try JSONValueEncoder().encode(webhook)
+        #expect(encoded.objectValue?.keys == ["id", "sequence", "ratio", "data"])
+        #expect(encoded["data"]?.jsonText == #"{"amount":1000000000.000000000000000001,"z":null,"a":{"deep":1.10}}"#)
+        #expect(encoded["id"] == .string("1331293"))
+        #expect(encoded["sequence"] == .number("42"))
+        #expect(encoded["ratio"] == .number("0.5"))
+        let again = try JSONValueDecoder().decode(Webhook.self, from: try JSONValueEncoder().encodeToBytes(webhook))
+        #expect(again == webhook)
+    }
+
+    @Test func aFractionIsNotAnInteger() throws {
+        let error = try #require(throws: DecodingError.self) {
+            try JSONValueDecoder().decode(Webhook.self, from: Array(body.replacingOccurrences(of: "42", with: "4.2").utf8))
+        }
+        guard case .dataCorrupted(let context) = error else {
+            Issue.record("unexpected \(error)")
+            return
+        }
+        #expect(context.codingPath.map(\.stringValue) == ["sequence"])
+        #expect(context.debugDescription.contains("4.2"))
+    }
+
+    @Test func missingMembersAndWrongTypesNameTheMember() throws {
+        let missing = try #require(throws: DecodingError.self) {
+            try JSONValueDecoder().decode(Webhook.self, from: JSONValue(parsing: #"{"id":"1","sequence":1,"ratio":1}"#))
+        }
+        guard case .keyNotFound(let key, _) = missing else {
+            Issue.record("unexpected \(missing)")
+            return
+        }
+        #expect(key.stringValue == "data")
+
+        let wrong = try #require(throws: DecodingError.self) {
+            try JSONValueDecoder().decode(Webhook.self, from: JSONValue(parsing: #"{"id":true,"sequence":1,"ratio":1,"data":{}}"#))
+        }
+        guard case .typeMismatch(_, let context) = wrong else {
+            Issue.record("unexpected \(wrong)")
+            return
+        }
+        #expect(context.codingPath.map(\.stringValue) == ["id"])
+    }
+
+    @Test func malformedBytesReportTheParseError() {
+        #expect(throws: JSONParseError.self) {
+            try JSONValueDecoder().decode(Webhook.self, from: Array(#"{"id":01}"#.utf8))
+        }
+    }
+
+    @Test func nonFiniteDoublesCannotBeEncoded() {
+        #expect(throws: EncodingError.self) { try JSONValueEncoder().encode(Measurement(value: .nan)) }
+    }
+
+    @Test func collectionsAndOptionalsRoundTrip() throws {
+        let value: [String: [Int?]] = ["a": [1, nil, 3]]
+        let encoded = try JSONValueEncoder().encode(value)
+        #expect(encoded.jsonText == #"{"a":[1,null,3]}"#)
+        #expect(try JSONValueDecoder().decode([String: [Int?]].self, from: encoded) == value)
+    }
+
+    @Test func foundationCodersCarryJSONValueThroughDecimal() throws {
+        let value: JSONValue = ["n": .number("12.5"), "list": [true, nil, "s"]]
+        let data = try JSONEncoder().encode(value)
+        let decoded = try JSONDecoder().decode(JSONValue.self, from: data)
+        #expect(decoded["n"] == .number("12.5"))
+        #expect(decoded["list"] == [true, nil, "s"])
+    }
+}
