@@ -1,0 +1,516 @@
+import Crdkafka
+import Dispatch
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A Kafka consumer: a group member (`cooperative-sticky`) or a reader of explicitly assigned
+/// partitions, delivering records through ``records``.
+///
+/// A dedicated thread polls librdkafka from creation until ``shutdown()``, so rebalance callbacks
+/// run there and never on Swift's cooperative pool. Fetched records wait in a small buffer; when it
+/// is full, polling pauses until ``records`` is read again (as with any Kafka consumer, keep reading
+/// within `max.poll.interval.ms`).
+///
+/// Offsets: only what you store with ``storeOffset(of:)`` (records you finished) is committed,
+/// in the background (`enable.auto.commit`), on revoke, on ``commit()`` and on shutdown.
+///
+/// ```swift
+/// let consumer = try KafkaConsumer(configuration: config, logger: logger, rebalance: .init(
+///     onAssigned: { partitions in … },
+///     onRevoked: { partitions, isLost in /* finish or drop in-flight work, store offsets */ }))
+/// try consumer.subscribe(topics: ["calypso.webhooks.v1"])
+/// for try await record in consumer.records {
+///     try await process(record)
+///     try consumer.storeOffset(of: record)
+/// }
+/// ```
+public final class KafkaConsumer: Service, Sendable {
+    /// Synchronous hooks run on the poll thread while librdkafka rebalances.
+    public struct RebalanceHandler: Sendable {
+        /// After partitions were added to the assignment (records of them follow).
+        public var onAssigned: @Sendable (_ partitions: [TopicPartition]) -> Void
+        /// Before partitions leave the assignment: finish or drop in-flight work for them and store
+        /// their offsets; the consumer then commits (unless `isLost`, when another member may already
+        /// own them) and unassigns. Records of them not yet handed out are dropped.
+        public var onRevoked: @Sendable (_ partitions: [TopicPartition], _ isLost: Bool) -> Void
+
+        public init(
+            onAssigned: @escaping @Sendable ([TopicPartition]) -> Void = { _ in },
+            onRevoked: @escaping @Sendable ([TopicPartition], Bool) -> Void = { _, _ in }
+        ) {
+            self.onAssigned = onAssigned
+            self.onRevoked = onRevoked
+        }
+    }
+
+    struct State {
+        var buffer: [ConsumerRecord] = []
+        var head = 0
+        var waiter: CheckedContinuation<ConsumerRecord?, any Error>?
+        var isPollerWaitingForRoom = false
+        var isClosed = false
+        var fatalError: KafkaError?
+        var assignment: Set<TopicPartition> = []
+        /// Bumped when a partition's records in flight from the poll thread become stale (seek, revoke).
+        var epochs: [TopicPartition: Int] = [:]
+
+        var bufferedCount: Int { buffer.count - head }
+
+        mutating func dropBuffered(of partitions: Set<TopicPartition>) {
+            buffer = buffer[head...].filter { !partitions.contains($0.topicPartition) }
+            head = 0
+            for partition in partitions { epochs[partition, default: 0] += 1 }
+        }
+    }
+
+    /// Records handed from the poll thread before it pauses.
+    static let bufferLimit = 2000
+
+    let configuration: KafkaConsumerConfiguration
+    let logger: Logger
+    let client: RDKafkaClient
+    let state: LockedState<State>
+    private let fatal: FatalErrorSignal
+    private let roomAvailable = DispatchSemaphore(value: 0)
+    private let pollThread: LockedState<PollThread?>
+
+    /// Creates the consumer and starts polling. Nothing is read before ``subscribe(topics:)`` or
+    /// ``assign(_:)``.
+    /// - Throws: ``KafkaError`` naming a bad property.
+    public init(
+        configuration: KafkaConsumerConfiguration,
+        logger: Logger,
+        rebalance: RebalanceHandler = RebalanceHandler()
+    ) throws(KafkaError) {
+        var clientLogger = logger
+        clientLogger[metadataKey: "kafka.client"] = .string(configuration.client.clientID)
+        clientLogger[metadataKey: "kafka.client_type"] = "consumer"
+        if let groupID = configuration.groupID { clientLogger[metadataKey: "kafka.group"] = .string(groupID) }
+        let logger = clientLogger
+        let state = LockedState(State())
+        let fatal = FatalErrorSignal()
+        let commitsOnRevoke = configuration.commitsOnRevoke && configuration.groupID != nil
+        let callbacks = ClientCallbacks(
+            logger: logger,
+            onError: { [logger] error in Self.record(error, in: state, fatal: fatal, logger: logger) },
+            onRebalance: { [logger] rk, event, list in
+                Self.rebalance(rk, event, list, state: state, handler: rebalance, commitsOnRevoke: commitsOnRevoke, logger: logger)
+            }
+        )
+        let client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, properties: configuration.properties, callbacks: callbacks)
+        rd_kafka_poll_set_consumer(client.handle)
+        self.configuration = configuration
+        self.logger = logger
+        self.client = client
+        self.state = state
+        self.fatal = fatal
+        self.pollThread = LockedState(nil)
+        let thread = PollThread(name: "kafka-consumer-poll") { [roomAvailable] in
+            Self.pollOnce(client, state: state, fatal: fatal, roomAvailable: roomAvailable, logger: logger)
+        }
+        pollThread.withLock { $0 = thread }
+    }
+
+    deinit {
+        pollThread.withLock { $0 }?.stop()
+    }
+
+    // MARK: - Reading
+
+    /// The records, in partition order, until ``shutdown()``; throws the consumer's fatal error.
+    /// Iterate it from one task at a time.
+    public var records: Records { Records(consumer: self) }
+
+    public struct Records: AsyncSequence, Sendable {
+        public typealias Element = ConsumerRecord
+        let consumer: KafkaConsumer
+
+        public func makeAsyncIterator() -> Iterator { Iterator(consumer: consumer) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+
+            public mutating func next() async throws -> ConsumerRecord? {
+                try await consumer.nextRecord()
+            }
+        }
+    }
+
+    private func nextRecord() async throws -> ConsumerRecord? {
+        enum Next {
+            case record(ConsumerRecord)
+            case end
+            case failure(KafkaError)
+            case wait
+        }
+        func take(_ state: inout State) -> Next {
+            if let fatal = state.fatalError { return .failure(fatal) }
+            if state.bufferedCount > 0 {
+                let record = state.buffer[state.head]
+                state.head += 1
+                if state.head == state.buffer.count {
+                    state.buffer.removeAll(keepingCapacity: true)
+                    state.head = 0
+                }
+                return .record(record)
+            }
+            return state.isClosed ? .end : .wait
+        }
+        let (next, wakePoller) = state.withLock { state in
+            let next = take(&state)
+            defer { state.isPollerWaitingForRoom = false }
+            return (next, state.isPollerWaitingForRoom && state.bufferedCount < Self.bufferLimit / 2)
+        }
+        if wakePoller { roomAvailable.signal() }
+        switch next {
+        case .record(let record): return record
+        case .end: return nil
+        case .failure(let error): throw error
+        case .wait: break
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = state.withLock { state -> Next in
+                    let next = take(&state)
+                    if case .wait = next {
+                        if Task.isCancelled { return .end }
+                        state.waiter = continuation
+                    }
+                    return next
+                }
+                switch ready {
+                case .record(let record): continuation.resume(returning: record)
+                case .end: continuation.resume(returning: nil)
+                case .failure(let error): continuation.resume(throwing: error)
+                case .wait: break
+                }
+            }
+        } onCancel: {
+            state.withLock { $0.waiter.take() }?.resume(returning: nil)
+        }
+    }
+
+    /// One turn of the poll thread: a blocking poll, then whatever else is ready, handed over at once.
+    private static func pollOnce(
+        _ client: RDKafkaClient,
+        state: LockedState<State>,
+        fatal: FatalErrorSignal,
+        roomAvailable: DispatchSemaphore,
+        logger: Logger
+    ) {
+        let epochs = state.withLock { $0.epochs }
+        guard let first = rd_kafka_consumer_poll(client.handle, 100) else { return }
+        var batch: [ConsumerRecord] = []
+        var converter = RecordConverter()
+        var message: UnsafeMutablePointer<rd_kafka_message_t>? = first
+        while let current = message {
+            if let error = KafkaError.from(current.pointee.err, "consume") {
+                if error.code == .fatal {
+                    var cause = [CChar](repeating: 0, count: 512)
+                    let code = rd_kafka_fatal_error(client.handle, &cause, cause.count)
+                    record(KafkaError(code: .init(code), message: string(fromCBuffer: cause), isFatal: true), in: state, fatal: fatal, logger: logger)
+                } else {
+                    logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
+                }
+            } else {
+                batch.append(converter.record(from: current))
+            }
+            rd_kafka_message_destroy(current)
+            message = batch.count < 1000 ? rd_kafka_consumer_poll(client.handle, 0) : nil
+        }
+        guard !batch.isEmpty else { return }
+        let (handOver, mustWait) = state.withLock { state in
+            var fresh = batch.filter {
+                state.assignment.contains($0.topicPartition) && state.epochs[$0.topicPartition] == epochs[$0.topicPartition]
+            }[...]
+            var handOver: (CheckedContinuation<ConsumerRecord?, any Error>, ConsumerRecord)?
+            if !fresh.isEmpty, let waiter = state.waiter.take() { handOver = (waiter, fresh.removeFirst()) }
+            state.buffer.append(contentsOf: fresh)
+            state.isPollerWaitingForRoom = state.bufferedCount >= bufferLimit
+            return (handOver, state.isPollerWaitingForRoom)
+        }
+        if let (waiter, record) = handOver { waiter.resume(returning: record) }
+        // Back-pressure: the reader is behind. Wait (bounded, so stopping stays prompt).
+        if mustWait { _ = roomAvailable.wait(timeout: .now() + .milliseconds(100)) }
+    }
+
+    // MARK: - Subscription and assignment
+
+    /// Joins the group and follows these topics. Requires a group id.
+    public func subscribe(topics: [String]) throws(KafkaError) {
+        let list = PartitionList.make(topics.map { TopicPartitionOffset($0, -1, offset: TopicPartitionOffset.invalid) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_subscribe(client.handle, list), "subscribe to \(topics)")
+    }
+
+    /// Reads exactly these partitions from these offsets, outside any group rebalancing
+    /// (e.g. `TopicPartitionOffset.beginning` to rebuild state from a topic).
+    public func assign(_ partitions: [TopicPartitionOffset]) throws(KafkaError) {
+        try PartitionList.with(partitions) { list throws(KafkaError) in
+            try KafkaError.check(rd_kafka_assign(client.handle, list), "assign \(partitions)")
+        }
+        state.withLock { state in
+            state.dropBuffered(of: state.assignment)
+            state.assignment = Set(partitions.map(\.topicPartition))
+        }
+    }
+
+    /// The partitions currently assigned to this consumer.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        try KafkaError.check(rd_kafka_assignment(client.handle, &list), "assignment")
+        guard let list else { return [] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return PartitionList.elements(list).map(\.topicPartition)
+    }
+
+    // MARK: - Offsets
+
+    /// Marks a processed record: its next offset will be committed.
+    /// - Returns: `false` when the partition is no longer assigned (another member owns it now, and
+    ///   will process the record again).
+    @discardableResult
+    public func storeOffset(of record: ConsumerRecord) throws(KafkaError) -> Bool {
+        try storeOffsets([record.nextOffset])
+    }
+
+    /// Stores next-record offsets to be committed. See ``storeOffset(of:)``.
+    @discardableResult
+    public func storeOffsets(_ offsets: [TopicPartitionOffset]) throws(KafkaError) -> Bool {
+        try PartitionList.with(offsets) { list throws(KafkaError) -> Bool in
+            let result = rd_kafka_offsets_store(client.handle, list)
+            let error = KafkaError.from(result, "store offsets") ?? PartitionList.firstError(list, "store offset")
+            guard let error else { return true }
+            if error.code == .state || error.code.rdKafka == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION { return false }
+            throw error
+        }
+    }
+
+    /// Commits the stored offsets now and waits for the answer. Nothing to commit is success.
+    public func commit() async throws {
+        let client = client
+        try await runBlocking {
+            let handle = client.handle
+            let result = rd_kafka_commit(handle, nil, 0)
+            if result != RD_KAFKA_RESP_ERR__NO_OFFSET { try KafkaError.check(result, "commit") }
+        }
+    }
+
+    /// Commits these next-record offsets now (not the stored ones) and waits for the answer.
+    public func commit(_ offsets: [TopicPartitionOffset]) async throws {
+        let client = client
+        try await runBlocking {
+            let handle = client.handle
+            try PartitionList.with(offsets) { list in
+                try KafkaError.check(rd_kafka_commit(handle, list, 0), "commit")
+                if let error = PartitionList.firstError(list, "commit") { throw error }
+            }
+        }
+    }
+
+    /// The group's committed offsets for these partitions (``TopicPartitionOffset/invalid`` when none).
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartitionOffset] {
+        let client = client
+        return try await runBlocking {
+            let handle = client.handle
+            let list = PartitionList.make(partitions)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try KafkaError.check(rd_kafka_committed(handle, list, Int32(clamping: timeout.milliseconds)), "committed offsets")
+            return PartitionList.elements(list)
+        }
+    }
+
+    /// The offset of the next record this consumer will read from each partition.
+    public func position(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartitionOffset] {
+        let list = PartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_position(client.handle, list), "position")
+        return PartitionList.elements(list)
+    }
+
+    /// Moves the read position of assigned partitions; records fetched before are not delivered.
+    public func seek(_ offsets: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws {
+        state.withLock { $0.dropBuffered(of: Set(offsets.map(\.topicPartition))) }
+        let client = client
+        try await runBlocking {
+            let handle = client.handle
+            try PartitionList.with(offsets) { list in
+                if let error = KafkaError.consuming(
+                    rd_kafka_seek_partitions(handle, list, Int32(clamping: timeout.milliseconds)),
+                    "seek"
+                ) {
+                    throw error
+                }
+                if let error = PartitionList.firstError(list, "seek") { throw error }
+            }
+        }
+        state.withLock { $0.dropBuffered(of: Set(offsets.map(\.topicPartition))) }
+    }
+
+    /// Stops fetching these partitions (records already buffered are still delivered).
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = PartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_pause_partitions(client.handle, list), "pause")
+        if let error = PartitionList.firstError(list, "pause") { throw error }
+    }
+
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = PartitionList.make(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_resume_partitions(client.handle, list), "resume")
+        if let error = PartitionList.firstError(list, "resume") { throw error }
+    }
+
+    /// Low and high watermarks of a partition.
+    public func watermarks(_ partition: TopicPartition, timeout: Duration = .seconds(10)) async throws -> (low: Int64, high: Int64) {
+        let client = client
+        return try await runBlocking { try client.watermarks(partition, timeout: timeout) }
+    }
+
+    /// The fatal error that made this consumer unusable, if any.
+    public var fatalError: KafkaError? { state.withLock { $0.fatalError } }
+
+    // MARK: - Lifecycle
+
+    /// Waits for graceful shutdown (or a fatal error), then ``shutdown()``.
+    public func run() async throws {
+        try await fatal.runUntilShutdown { await shutdown() }
+    }
+
+    /// Stops polling, leaves the group (running the revoke hook, committing stored offsets) and ends
+    /// ``records``. Idempotent.
+    public func shutdown() async {
+        guard let thread = pollThread.withLock({ $0.take() }) else { return }
+        roomAvailable.signal()
+        let client = client
+        let logger = logger
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                thread.stop()
+                if let error = KafkaError.from(rd_kafka_consumer_close(client.handle), "close") {
+                    logger.warning("Kafka consumer did not close cleanly", metadata: ["error": "\(error)"])
+                }
+                continuation.resume()
+            }
+        }
+        let waiter = state.withLock { state in
+            state.isClosed = true
+            return state.waiter.take()
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    private static func record(_ error: KafkaError, in state: LockedState<State>, fatal: FatalErrorSignal, logger: Logger) {
+        guard error.isFatal else {
+            logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
+            return
+        }
+        logger.error("Kafka consumer failed fatally", metadata: ["error": "\(error)"])
+        let waiter = state.withLock { state in
+            state.fatalError = state.fatalError ?? error
+            return state.waiter.take()
+        }
+        waiter?.resume(throwing: error)
+        fatal.raise(error)
+    }
+
+    /// librdkafka's rebalance callback, on the poll thread (or the closing thread).
+    private static func rebalance(
+        _ rk: OpaquePointer,
+        _ event: rd_kafka_resp_err_t,
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+        state: LockedState<State>,
+        handler: RebalanceHandler,
+        commitsOnRevoke: Bool,
+        logger: Logger
+    ) {
+        let partitions = PartitionList.elements(list).map(\.topicPartition)
+        let isCooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        switch event {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            logger.info("partitions assigned", metadata: ["kafka.partitions": "\(partitions)"])
+            let error =
+                isCooperative
+                ? KafkaError.consuming(rd_kafka_incremental_assign(rk, list), "assign")
+                : KafkaError.from(rd_kafka_assign(rk, list), "assign")
+            if let error { logger.error("cannot take the assigned partitions", metadata: ["error": "\(error)"]) }
+            state.withLock { $0.assignment.formUnion(partitions) }
+            handler.onAssigned(partitions)
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            let isLost = rd_kafka_assignment_lost(rk) != 0
+            logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions)", "kafka.lost": "\(isLost)"])
+            state.withLock { state in
+                state.dropBuffered(of: Set(partitions))
+                state.assignment.subtract(partitions)
+            }
+            handler.onRevoked(partitions, isLost)
+            if commitsOnRevoke && !isLost {
+                let result = rd_kafka_commit(rk, nil, 0)
+                if result != RD_KAFKA_RESP_ERR__NO_OFFSET, let error = KafkaError.from(result, "commit on revoke") {
+                    logger.warning("commit on revoke failed; records may be read again", metadata: ["error": "\(error)"])
+                }
+            }
+            let error =
+                isCooperative
+                ? KafkaError.consuming(rd_kafka_incremental_unassign(rk, list), "unassign")
+                : KafkaError.from(rd_kafka_assign(rk, nil), "unassign")
+            if let error { logger.error("cannot give up the revoked partitions", metadata: ["error": "\(error)"]) }
+        default:
+            logger.error("rebalance failed", metadata: ["error": "\(KafkaError.from(event).map { "\($0)" } ?? "")"])
+            state.withLock { state in
+                state.dropBuffered(of: state.assignment)
+                state.assignment = []
+            }
+            rd_kafka_assign(rk, nil)
+        }
+    }
+}
+
+/// Copies librdkafka messages into ``ConsumerRecord``s, reusing topic names within a batch.
+struct RecordConverter {
+    private var lastTopic: (handle: OpaquePointer, name: String)?
+
+    mutating func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumerRecord {
+        let m = message.pointee
+        let topic: String
+        if let lastTopic, lastTopic.handle == m.rkt {
+            topic = lastTopic.name
+        } else {
+            topic = String(cString: rd_kafka_topic_name(m.rkt))
+            lastTopic = (m.rkt, topic)
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        return ConsumerRecord(
+            topic: topic,
+            partition: m.partition,
+            offset: m.offset,
+            key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+            value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) },
+            headers: Self.headers(of: message),
+            timestampMilliseconds: timestamp >= 0 ? timestamp : nil
+        )
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        var headers: [KafkaHeader] = []
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            headers.append(
+                KafkaHeader(
+                    key: name.map { String(cString: $0) } ?? "",
+                    value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
+                )
+            )
+            index += 1
+        }
+        return headers
+    }
+}

@@ -1,0 +1,297 @@
+import Crdkafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// An idempotent Kafka producer (`acks=all`) whose ``send(_:)`` waits for the broker's answer.
+///
+/// Safe to share: many tasks may call ``send(_:)`` concurrently. A dedicated thread polls librdkafka
+/// for delivery reports from creation until ``shutdown()``. As a `Service`, ``run()`` waits for
+/// graceful shutdown (or a fatal error), then flushes.
+///
+/// ```swift
+/// let producer = try KafkaProducer(configuration: .init(bootstrapServers: ["localhost:9092"]), logger: logger)
+/// let report = try await producer.send(ProducerRecord(topic: "t", key: "customer-1", value: "{}"))
+/// ```
+public final class KafkaProducer: Service, Sendable {
+    /// Where an awaited send stands. A report may arrive before its sender suspends, hence three states.
+    private enum Slot {
+        case enqueued
+        case awaiting(CheckedContinuation<DeliveryReport, any Error>)
+        case delivered(Result<DeliveryReport, KafkaError>)
+    }
+
+    private struct State {
+        var lastID: UInt = 0
+        var slots: [UInt: Slot] = [:]
+        var isShutDown = false
+    }
+
+    let configuration: KafkaProducerConfiguration
+    let logger: Logger
+    let client: RDKafkaClient
+    private let state: LockedState<State>
+    private let fatal: FatalErrorSignal
+    private let pollThread: PollThread
+
+    /// Creates the producer and starts its poll thread.
+    /// - Throws: ``KafkaError`` with ``KafkaError/Code/invalidConfiguration`` naming a bad property.
+    public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
+        var clientLogger = logger
+        clientLogger[metadataKey: "kafka.client"] = .string(configuration.client.clientID)
+        clientLogger[metadataKey: "kafka.client_type"] = "producer"
+        let logger = clientLogger
+        let state = LockedState(State())
+        let fatal = FatalErrorSignal()
+        let callbacks = ClientCallbacks(
+            logger: logger,
+            onDelivery: { message in Self.deliver(message, to: state) },
+            onError: { [logger] error in Self.record(error, in: fatal, logger: logger) }
+        )
+        let client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, properties: configuration.properties, callbacks: callbacks)
+        self.configuration = configuration
+        self.logger = logger
+        self.client = client
+        self.state = state
+        self.fatal = fatal
+        self.pollThread = PollThread(name: "kafka-producer-poll") { _ = rd_kafka_poll(client.handle, 100) }
+    }
+
+    deinit { pollThread.stop() }
+
+    /// Sends a record and waits until the broker acknowledged it or librdkafka gave up
+    /// (`message.timeout.ms`).
+    ///
+    /// While librdkafka's local queue is full, waits for room. Cancelling the calling task stops the
+    /// wait with `CancellationError`, but a record already handed to librdkafka may still be written.
+    /// - Returns: The partition and offset the broker stored the record at.
+    /// - Throws: ``KafkaError`` from the delivery report (with ``KafkaError/persistence``), or the
+    ///   producer's fatal error, or ``KafkaError/Code/shutDown`` after ``shutdown()``.
+    public func send(_ record: ProducerRecord) async throws -> DeliveryReport {
+        let id = try state.withLock { state throws(KafkaError) -> UInt in
+            if let fatal = fatal.error { throw fatal }
+            if state.isShutDown { throw KafkaError.shutDown("producer") }
+            state.lastID += 1
+            state.slots[state.lastID] = .enqueued
+            return state.lastID
+        }
+        do {
+            while let error = enqueue(record, id: id) {
+                guard error.code == .queueFull else { throw error }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        } catch {
+            _ = state.withLock { $0.slots.removeValue(forKey: id) }
+            throw error
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = state.withLock { state -> Result<DeliveryReport, any Error>? in
+                    switch state.slots[id] {
+                    case .enqueued:
+                        state.slots[id] = .awaiting(continuation)
+                        return nil
+                    case .delivered(let result):
+                        state.slots[id] = nil
+                        return result.mapError { $0 }
+                    case .awaiting, nil:
+                        return .failure(CancellationError())
+                    }
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        } onCancel: {
+            let waiting = state.withLock { state -> CheckedContinuation<DeliveryReport, any Error>? in
+                guard case .awaiting(let continuation) = state.slots.removeValue(forKey: id) else { return nil }
+                return continuation
+            }
+            waiting?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Sends a record, giving up waiting after `timeout` (a Swift-side deadline on top of
+    /// `message.timeout.ms`).
+    /// - Throws: ``KafkaError/Code/timedOut`` with ``KafkaError/Persistence/possiblyPersisted`` when the
+    ///   deadline passed first, or whatever ``send(_:)`` throws.
+    public func send(_ record: ProducerRecord, timeout: Duration) async throws -> DeliveryReport {
+        try await withThrowingTaskGroup(of: DeliveryReport.self) { group in
+            group.addTask { try await self.send(record) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw KafkaError(
+                    code: .timedOut,
+                    message: "no acknowledgement within \(timeout)",
+                    isRetriable: true,
+                    persistence: .possiblyPersisted
+                )
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    /// Waits until every record handed to librdkafka got its delivery report.
+    /// - Throws: ``KafkaError/Code/timedOut`` when records are still outstanding after `timeout`.
+    public func flush(timeout: Duration) async throws {
+        let client = client
+        try await runBlocking {
+            let handle = client.handle
+            try KafkaError.check(rd_kafka_flush(handle, Int32(clamping: timeout.milliseconds)), "flush")
+        }
+    }
+
+    /// The fatal error that made this producer unusable, if any.
+    public var fatalError: KafkaError? { fatal.error }
+
+    /// Waits for graceful shutdown, then flushes and stops. Ends early, throwing, on a fatal error.
+    public func run() async throws {
+        try await fatal.runUntilShutdown { await shutdown() }
+    }
+
+    /// Stops taking records, flushes for up to ``KafkaProducerConfiguration/shutdownFlushTimeout``,
+    /// purges what is left (those sends fail with a purge error), and stops polling. Idempotent.
+    public func shutdown() async {
+        let isFirst = state.withLock { state in
+            defer { state.isShutDown = true }
+            return !state.isShutDown
+        }
+        guard isFirst else { return }
+        do {
+            try await flush(timeout: configuration.shutdownFlushTimeout)
+        } catch {
+            logger.warning("records still outstanding at shutdown; purging them", metadata: ["error": "\(error)"])
+            rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            _ = try? await flush(timeout: .seconds(1))
+        }
+        try? await runBlocking { [pollThread] in pollThread.stop() }
+        let leftovers = state.withLock { state in
+            defer { state.slots = [:] }
+            return state.slots.values.compactMap { slot -> CheckedContinuation<DeliveryReport, any Error>? in
+                if case .awaiting(let continuation) = slot { return continuation }
+                return nil
+            }
+        }
+        for continuation in leftovers { continuation.resume(throwing: KafkaError.shutDown("producer")) }
+    }
+
+    /// Hands a record to librdkafka (copying key, value and headers); `nil` on success.
+    private func enqueue(_ record: ProducerRecord, id: UInt) -> KafkaError? {
+        var headers: OpaquePointer?
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                withOptionalBytes(header.value) { pointer, count in
+                    _ = rd_kafka_header_add(headers, header.key, -1, pointer, count)
+                }
+            }
+        }
+        let error: OpaquePointer? = record.topic.withCString { topic in
+            withOptionalBytes(record.key) { keyPointer, keyCount in
+                withOptionalBytes(record.value) { valuePointer, valueCount in
+                    var values: [rd_kafka_vu_t] = []
+                    values.reserveCapacity(7)
+                    var topicValue = rd_kafka_vu_t()
+                    topicValue.vtype = RD_KAFKA_VTYPE_TOPIC
+                    topicValue.u.cstr = topic
+                    values.append(topicValue)
+                    if let partition = record.partition {
+                        var partitionValue = rd_kafka_vu_t()
+                        partitionValue.vtype = RD_KAFKA_VTYPE_PARTITION
+                        partitionValue.u.i32 = partition
+                        values.append(partitionValue)
+                    }
+                    if let keyPointer {
+                        var keyValue = rd_kafka_vu_t()
+                        keyValue.vtype = RD_KAFKA_VTYPE_KEY
+                        keyValue.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyPointer)
+                        keyValue.u.mem.size = keyCount
+                        values.append(keyValue)
+                    }
+                    var valueValue = rd_kafka_vu_t()
+                    valueValue.vtype = RD_KAFKA_VTYPE_VALUE
+                    valueValue.u.mem.ptr = valuePointer.map { UnsafeMutableRawPointer(mutating: $0) }
+                    valueValue.u.mem.size = valueCount
+                    values.append(valueValue)
+                    if let headers {
+                        var headersValue = rd_kafka_vu_t()
+                        headersValue.vtype = RD_KAFKA_VTYPE_HEADERS
+                        headersValue.u.headers = headers
+                        values.append(headersValue)
+                    }
+                    var flags = rd_kafka_vu_t()
+                    flags.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    flags.u.i = RD_KAFKA_MSG_F_COPY
+                    values.append(flags)
+                    var opaque = rd_kafka_vu_t()
+                    opaque.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    opaque.u.ptr = UnsafeMutableRawPointer(bitPattern: id)
+                    values.append(opaque)
+                    return rd_kafka_produceva(client.handle, &values, values.count)
+                }
+            }
+        }
+        guard let error else { return nil }
+        // librdkafka owns the headers only once the record is accepted.
+        if let headers { rd_kafka_headers_destroy(headers) }
+        return KafkaError.consuming(error, "send to \(record.topic)")
+    }
+
+    /// Runs on the poll thread for every record's delivery report.
+    private static func deliver(_ message: UnsafePointer<rd_kafka_message_t>, to state: LockedState<State>) {
+        let id = UInt(bitPattern: message.pointee._private)
+        let result: Result<DeliveryReport, KafkaError>
+        if let error = KafkaError.from(message.pointee.err) {
+            let persistence: KafkaError.Persistence =
+                switch rd_kafka_message_status(message) {
+                case RD_KAFKA_MSG_STATUS_NOT_PERSISTED: .notPersisted
+                case RD_KAFKA_MSG_STATUS_PERSISTED: .persisted
+                default: .possiblyPersisted
+                }
+            result = .failure(
+                KafkaError(
+                    code: error.code,
+                    message: error.message,
+                    isRetriable: error.isRetriable,
+                    isFatal: error.isFatal,
+                    persistence: persistence
+                )
+            )
+        } else {
+            result = .success(
+                DeliveryReport(
+                    topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
+                    partition: message.pointee.partition,
+                    offset: message.pointee.offset
+                )
+            )
+        }
+        let waiting = state.withLock { state -> CheckedContinuation<DeliveryReport, any Error>? in
+            switch state.slots[id] {
+            case .enqueued:
+                state.slots[id] = .delivered(result)
+                return nil
+            case .awaiting(let continuation):
+                state.slots[id] = nil
+                return continuation
+            case .delivered, nil:
+                return nil  // the sender stopped waiting
+            }
+        }
+        waiting?.resume(with: result.mapError { $0 })
+    }
+
+    private static func record(_ error: KafkaError, in fatal: FatalErrorSignal, logger: Logger) {
+        guard error.isFatal else {
+            logger.warning("Kafka producer error", metadata: ["error": "\(error)"])
+            return
+        }
+        logger.error("Kafka producer failed fatally", metadata: ["error": "\(error)"])
+        fatal.raise(error)
+    }
+}
+
+/// Calls `body` with a pointer to the bytes (or `nil`) and their count.
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+}

@@ -1,1 +1,0 @@
-// Swift API over librdkafka; see the README's "Kafka" section.

@@ -1,1 +1,0 @@
-// PurserTesting: under construction.
