@@ -1,0 +1,94 @@
+/// An amount of money as the exact decimal text Calypso sent, e.g. `"0.123456789012345678"`.
+///
+/// The text is kept as received (`"1.50"` stays `"1.50"`) and written to JSON as a string, so no
+/// digit is ever lost to floating point. Comparison and equality are numeric (`"1.50" == "1.5"`)
+/// and work on the digits, never through `Double`.
+///
+/// Accepted: non-negative plain decimals, `0` or digits without a leading zero, optionally `.`
+/// and 1 to ``maximumFractionDigits`` digits. Rejected with a ``DecimalAmountError``: empty text,
+/// signs, exponents (`1e-3`), `NaN`, `1.`, `.5`, `01`, spaces and anything else.
+///
+/// Decoding accepts a JSON string or, through ``PurserJSON/JSONValueDecoder``, a JSON number
+/// literal (Calypso sends `amount` as a number).
+public struct DecimalAmount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// The most fractional digits an amount may have (Calypso's smallest units, e.g. wei).
+    public static let maximumFractionDigits = 18
+
+    /// The amount exactly as received.
+    public let text: String
+    private let integerDigits: Substring
+    /// Fractional digits without trailing zeros.
+    private let significantFraction: Substring
+
+    /// - Throws: ``DecimalAmountError`` when `text` is not a plain non-negative decimal.
+    public init(_ text: String) throws(DecimalAmountError) {
+        func reject(_ reason: String) -> DecimalAmountError { DecimalAmountError(text: text, reason: reason) }
+        guard !text.isEmpty else { throw reject("it is empty") }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let integer = parts[0]
+        let fraction = parts.count == 2 ? parts[1] : ""
+        guard !integer.isEmpty, integer.utf8.allSatisfy(Self.isDigit) else {
+            throw reject("expected digits before the decimal point (no sign, exponent or spaces)")
+        }
+        guard integer == "0" || integer.first != "0" else { throw reject("leading zeros are not allowed") }
+        if parts.count == 2 {
+            guard !fraction.isEmpty else { throw reject("expected digits after the decimal point") }
+            guard fraction.utf8.allSatisfy(Self.isDigit) else {
+                throw reject("expected only digits after the decimal point (no exponent)")
+            }
+            guard fraction.count <= Self.maximumFractionDigits else {
+                throw reject("more than \(Self.maximumFractionDigits) fractional digits")
+            }
+        }
+        self.text = text
+        self.integerDigits = integer
+        var significant = fraction
+        while significant.last == "0" { significant.removeLast() }
+        self.significantFraction = significant
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    public var description: String { text }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.integerDigits == rhs.integerDigits && lhs.significantFraction == rhs.significantFraction
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(integerDigits)
+        hasher.combine(significantFraction)
+    }
+
+    /// Integer parts have no leading zeros, so a longer one is larger; fractions without trailing
+    /// zeros compare digit by digit.
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        if lhs.integerDigits.count != rhs.integerDigits.count {
+            return lhs.integerDigits.count < rhs.integerDigits.count
+        }
+        if lhs.integerDigits != rhs.integerDigits { return lhs.integerDigits < rhs.integerDigits }
+        return lhs.significantFraction.lexicographicallyPrecedes(rhs.significantFraction)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}
+
+/// Why a text is not a ``DecimalAmount``.
+public struct DecimalAmountError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var text: String
+    public var reason: String
+
+    public var description: String { "\"\(text)\" is not a decimal amount: \(reason)" }
+}

@@ -1,1 +1,0 @@
-// PurserSchema: under construction.
