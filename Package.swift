@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "PurserWorkers", dependencies: ["PurserRuntime", "Calypso"], swiftSettings: swiftSettings),
         .target(
             name: "PurserCLI",
-            dependencies: ["PurserWorkers", "PurserIngest", "CalypsoSandbox", argumentParser],
+            dependencies: ["PurserWorkers", "PurserIngest", "CalypsoSandbox", "PurserSchema", argumentParser],
             swiftSettings: swiftSettings
         ),
         // Helpers shared by the test targets and benchmarks.
