@@ -85,5 +85,6 @@ let package = Package(
         .testTarget(name: "PurserSchemaTests", dependencies: ["PurserSchema"], swiftSettings: swiftSettings),
         .testTarget(name: "CalypsoTests", dependencies: ["Calypso"], swiftSettings: swiftSettings),
         .testTarget(name: "PurserKafkaTests", dependencies: ["PurserKafka", "PurserTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON"], swiftSettings: swiftSettings),
     ]
 )

@@ -44,8 +44,13 @@ struct TopicsList: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        print(try output(), terminator: "")
+    }
+
+    /// What `run()` prints: the table or the JSON, ending with a newline.
+    func output() throws -> String {
         let topics = try folder.loadCatalog().topics(prefix: prefix)
-        print(json ? Self.json(topics).prettyPrinted() : Self.table(topics), terminator: json ? "" : "\n")
+        return json ? Self.json(topics).prettyPrinted() : Self.table(topics) + "\n"
     }
 
     static func json(_ topics: [TopicDeclaration]) -> JSONValue {
@@ -107,6 +112,19 @@ struct TopicsSchemas: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
+        let report = try synchronize()
+        for line in report.lines { print(line) }
+        if check, report.differences > 0 {
+            FileHandle.standardError.write(Data("\(report.differences) file(s) differ; run `purser topics schemas`\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// Compares the generated files with the folder and, unless checking, rewrites the ones that
+    /// differ and removes schemas nothing generates.
+    /// - Returns: a line per file (`unchanged`, `wrote`/`outdated`, `removed`/`extra`) and how
+    ///   many differed.
+    func synchronize() throws -> (lines: [String], differences: Int) {
         let generated = try ContractDocuments.files(catalog: folder.loadCatalog())
         let schemasURL = folder.url.appendingPathComponent(ContractDocuments.schemasFolder, isDirectory: true)
         let existingSchemas = (try? FileManager.default.contentsOfDirectory(atPath: schemasURL.path)) ?? []
@@ -114,35 +132,32 @@ struct TopicsSchemas: AsyncParsableCommand {
             .filter { path in !generated.contains { $0.path == path } }
             .sorted()
 
-        var outOfDate: [String] = []
+        var lines: [String] = []
+        var differences = 0
         for file in generated {
             let url = folder.url.appendingPathComponent(file.path)
             if (try? String(contentsOf: url, encoding: .utf8)) == file.contents {
-                print("unchanged  \(file.path)")
+                lines.append("unchanged  \(file.path)")
                 continue
             }
-            outOfDate.append(file.path)
+            differences += 1
             if check {
-                print("outdated   \(file.path)")
+                lines.append("outdated   \(file.path)")
             } else {
                 try FileManager.default.createDirectory(at: schemasURL, withIntermediateDirectories: true)
                 try Data(file.contents.utf8).write(to: url, options: .atomic)
-                print("wrote      \(file.path)")
+                lines.append("wrote      \(file.path)")
             }
         }
         for path in stale {
+            differences += 1
             if check {
-                print("extra      \(path)")
+                lines.append("extra      \(path)")
             } else {
                 try FileManager.default.removeItem(at: folder.url.appendingPathComponent(path))
-                print("removed    \(path)")
+                lines.append("removed    \(path)")
             }
         }
-        if check, !(outOfDate.isEmpty && stale.isEmpty) {
-            FileHandle.standardError.write(
-                Data("\(outOfDate.count + stale.count) file(s) differ; run `purser topics schemas`\n".utf8)
-            )
-            throw ExitCode.failure
-        }
+        return (lines, differences)
     }
 }

@@ -7,7 +7,8 @@
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
-    /// A number as its literal text, as the JSON grammar (RFC 8259) allows it.
+    /// A number as its literal text, as the JSON grammar (RFC 8259) allows it. The writer emits the
+    /// text unchanged: the parser guarantees a valid literal, and code building one must too.
     case number(String)
     case string(String)
     case array([JSONValue])
