@@ -100,10 +100,12 @@ private struct JSONParser {
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         defer { depth -= 1 }
-        var object = JSONObject()
+        // A set keeps the duplicate check linear: a hostile body may hold many thousands of members.
+        var members: [JSONObject.Member] = []
+        var keys: Set<String> = []
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(object)
+            return .object(JSONObject())
         }
         while true {
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -111,14 +113,14 @@ private struct JSONParser {
             }
             let keyOffset = position
             let key = try parseString()
-            if object.contains(key) { throw failure("duplicate member name \"\(key)\"", at: keyOffset) }
+            guard keys.insert(key).inserted else { throw failure("duplicate member name \"\(key)\"", at: keyOffset) }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
                 throw failure("unexpected \(describeCurrent()), expected ':'")
             }
             position += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            members.append(JSONObject.Member(key: key, value: try parseValue()))
             skipWhitespace()
             guard position < bytes.count else { throw failure("unexpected end of input, expected ',' or '}'") }
             switch bytes[position] {
@@ -127,7 +129,7 @@ private struct JSONParser {
                 skipWhitespace()
             case UInt8(ascii: "}"):
                 position += 1
-                return .object(object)
+                return .object(JSONObject(uniqueMembers: members))
             default:
                 throw failure("unexpected \(describeCurrent()), expected ',' or '}'")
             }

@@ -71,12 +71,23 @@ public struct JSONObject: Sendable, Hashable {
 
     public init() { members = [] }
 
-    /// Builds an object from members with unique keys; a repeated key keeps its last value.
+    /// Builds an object from members; a repeated key keeps its first position and its last value.
     public init(_ pairs: [(String, JSONValue)]) {
+        var positions: [String: Int] = [:]
         members = []
         members.reserveCapacity(pairs.count)
-        for (key, value) in pairs { self[key] = value }
+        for (key, value) in pairs {
+            if let position = positions[key] {
+                members[position].value = value
+            } else {
+                positions[key] = members.count
+                members.append(Member(key: key, value: value))
+            }
+        }
     }
+
+    /// Members whose keys the caller has already checked to be unique.
+    init(uniqueMembers: [Member]) { members = uniqueMembers }
 
     public var keys: [String] { members.map(\.key) }
     public var count: Int { members.count }

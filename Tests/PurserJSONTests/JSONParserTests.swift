@@ -116,3 +116,20 @@ import Testing
         #expect(JSONValue.object(object).jsonText == #"{"a":"one"}"#)
     }
 }
+
+@Suite struct JSONObjectTests {
+    @Test func aRepeatedKeyKeepsItsFirstPositionAndLastValue() {
+        let object = JSONObject([("a", 1), ("b", 2), ("a", 3)])
+        #expect(object.keys == ["a", "b"])
+        #expect(object["a"] == 3)
+    }
+
+    @Test func largeObjectsParseWithEveryMember() throws {
+        let members = (0..<20_000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        let value = try JSONValue(parsing: "{\(members)}")
+        let object = try #require(value.objectValue)
+        #expect(object.count == 20_000)
+        #expect(object.keys.last == "k19999")
+        #expect(throws: JSONParseError.self) { try JSONValue(parsing: "{\(members),\"k7\":0}") }
+    }
+}
