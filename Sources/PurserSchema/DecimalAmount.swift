@@ -1,3 +1,5 @@
+import PurserJSON
+
 /// An amount of money as the exact decimal text Calypso sent, e.g. `"0.123456789012345678"`.
 ///
 /// The text is kept as received (`"1.50"` stays `"1.50"`) and written to JSON as a string, so no
@@ -50,6 +52,13 @@ public struct DecimalAmount: Sendable, Hashable, Comparable, Codable, CustomStri
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     public var description: String { text }
+
+    /// Whether the amount is zero (`0`, `0.000`).
+    public var isZero: Bool { integerDigits == "0" && significantFraction.isEmpty }
+
+    /// The amount as a JSON number with exactly its digits, for writing Calypso's wire format
+    /// (Purser's own messages carry the string form).
+    public var jsonNumber: JSONValue { .number(text) }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.integerDigits == rhs.integerDigits && lhs.significantFraction == rhs.significantFraction

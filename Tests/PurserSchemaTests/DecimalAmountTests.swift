@@ -82,4 +82,17 @@ private struct Holder: Codable, Equatable {
         #expect(try DecimalAmount("2.0") == DecimalAmount("2"))
         #expect(try DecimalAmount("2.01") != DecimalAmount("2.1"))
     }
+
+    @Test func zeroIsRecognisedWhateverItsFraction() throws {
+        #expect(try DecimalAmount("0").isZero)
+        #expect(try DecimalAmount("0.000").isZero)
+        #expect(try !DecimalAmount("0.000000000000000001").isZero)
+        #expect(try !DecimalAmount("10").isZero)
+    }
+
+    @Test func theJSONNumberFormKeepsTheDigits() throws {
+        let amount = try DecimalAmount("1000000000.000000000000000001")
+        #expect(amount.jsonNumber.jsonText == "1000000000.000000000000000001")
+        #expect(try JSONValueDecoder().decode(DecimalAmount.self, from: amount.jsonNumber) == amount)
+    }
 }
