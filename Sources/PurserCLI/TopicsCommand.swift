@@ -37,7 +37,9 @@ struct TopicsList: AsyncParsableCommand {
 
     @OptionGroup var folder: TopicsFolderOptions
 
-    @Option(help: ArgumentHelp("Prefix prepended to every name (env: \(TopicNames.prefixVariable)).", valueName: "prefix"))
+    @Option(
+        help: ArgumentHelp("Prefix prepended to every name (env: \(TopicNames.prefixVariable)).", valueName: "prefix")
+    )
     var prefix: String = ProcessInfo.processInfo.environment[TopicNames.prefixVariable] ?? ""
 
     @Flag(help: "Print JSON instead of a table.")
@@ -63,7 +65,9 @@ struct TopicsList: AsyncParsableCommand {
                     "partitions": .number(String(topic.partitions)),
                     "replicationFactor": .number(String(topic.replicationFactor)),
                     "key": .string(topic.key),
-                    "configs": .object(JSONObject(topic.configs.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                    "configs": .object(
+                        JSONObject(topic.configs.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+                    ),
                     "messageTypes": .array(topic.messageTypes.map { .string($0.rawValue) }),
                     "producers": .array(topic.producers.map(JSONValue.string)),
                     "consumers": .array(topic.consumers.map(JSONValue.string)),
@@ -78,7 +82,8 @@ struct TopicsList: AsyncParsableCommand {
             [
                 topic.name, topic.visibility, String(topic.partitions), String(topic.replicationFactor),
                 topic.configs["cleanup.policy"] ?? "delete", retention(topic.configs["retention.ms"]),
-                topic.messageTypes.isEmpty ? "(original records)" : topic.messageTypes.map(\.rawValue).joined(separator: ", "),
+                topic.messageTypes.isEmpty
+                    ? "(original records)" : topic.messageTypes.map(\.rawValue).joined(separator: ", "),
             ]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -115,7 +120,9 @@ struct TopicsSchemas: AsyncParsableCommand {
         let report = try synchronize()
         for line in report.lines { print(line) }
         if check, report.differences > 0 {
-            FileHandle.standardError.write(Data("\(report.differences) file(s) differ; run `purser topics schemas`\n".utf8))
+            FileHandle.standardError.write(
+                Data("\(report.differences) file(s) differ; run `purser topics schemas`\n".utf8)
+            )
             throw ExitCode.failure
         }
     }

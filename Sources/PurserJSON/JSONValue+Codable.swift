@@ -41,7 +41,10 @@ extension JSONValue: Codable {
         case .number(let literal):
             var container = encoder.singleValueContainer()
             guard let decimal = Decimal(string: literal, locale: Locale(identifier: "en_US_POSIX")) else {
-                throw EncodingError.invalidValue(literal, .init(codingPath: encoder.codingPath, debugDescription: "not a number"))
+                throw EncodingError.invalidValue(
+                    literal,
+                    .init(codingPath: encoder.codingPath, debugDescription: "not a number")
+                )
             }
             try container.encode(decimal)
         case .array(let elements):

@@ -28,16 +28,11 @@ extension JSONValue {
         case .number(let literal): output.append(contentsOf: literal.utf8)
         case .string(let string): Self.writeString(string, into: &output)
         case .array(let elements):
-            Self.writeContainer(elements, open: "[", close: "]", into: &output, indent: indent) { element, output, indent in
-                element.write(into: &output, indent: indent)
+            Self.writeContainer(elements, open: "[", close: "]", into: &output, indent: indent) {
+                $0.write(into: &$1, indent: $2)
             }
         case .object(let object):
-            Self.writeContainer(object.members, open: "{", close: "}", into: &output, indent: indent) { member, output, indent in
-                Self.writeString(member.key, into: &output)
-                output.append(UInt8(ascii: ":"))
-                if indent != nil { output.append(UInt8(ascii: " ")) }
-                member.value.write(into: &output, indent: indent)
-            }
+            Self.writeContainer(object.members, open: "{", close: "}", into: &output, indent: indent, Self.writeMember)
         }
     }
 
@@ -47,7 +42,7 @@ extension JSONValue {
         close: Unicode.Scalar,
         into output: inout [UInt8],
         indent: Int?,
-        writeElement: (Element, inout [UInt8], Int?) -> Void
+        _ writeElement: (Element, inout [UInt8], Int?) -> Void
     ) {
         output.append(UInt8(ascii: open))
         let inner = indent.map { $0 + 2 }
@@ -58,6 +53,13 @@ extension JSONValue {
         }
         if !elements.isEmpty { writeNewline(indent: indent, into: &output) }
         output.append(UInt8(ascii: close))
+    }
+
+    private static func writeMember(_ member: JSONObject.Member, into output: inout [UInt8], indent: Int?) {
+        writeString(member.key, into: &output)
+        output.append(UInt8(ascii: ":"))
+        if indent != nil { output.append(UInt8(ascii: " ")) }
+        member.value.write(into: &output, indent: indent)
     }
 
     private static func writeNewline(indent: Int?, into output: inout [UInt8]) {

@@ -64,7 +64,9 @@ public struct CloudEvent<Data: EventData>: Sendable, Hashable {
             throw CloudEventError(reason: "data of \(Data.eventType): \(Self.describe(error))")
         }
         let declared = Set(Data.fields.map(\.name))
-        unknownDataFields = JSONObject(dataObject.members.filter { !declared.contains($0.key) }.map { ($0.key, $0.value) })
+        unknownDataFields = JSONObject(
+            dataObject.members.filter { !declared.contains($0.key) }.map { ($0.key, $0.value) }
+        )
         id = envelope.id
         source = envelope.source
         subject = envelope.subject

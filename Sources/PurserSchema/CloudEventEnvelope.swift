@@ -63,7 +63,9 @@ public struct CloudEventEnvelope: Sendable, Hashable {
         static let dataSchema = "dataschema"
         static let traceparent = "traceparent"
         static let data = "data"
-        static let known: Set = [specVersion, id, source, type, subject, time, dataContentType, dataSchema, traceparent, data]
+        static let known: Set = [
+            specVersion, id, source, type, subject, time, dataContentType, dataSchema, traceparent, data,
+        ]
     }
 
     /// Reads a Kafka record value.
@@ -76,13 +78,16 @@ public struct CloudEventEnvelope: Sendable, Hashable {
         } catch {
             throw CloudEventError(reason: "record value is not JSON: \(error)")
         }
-        guard case .object(let object) = json else { throw CloudEventError(reason: "record value is not a JSON object") }
+        guard case .object(let object) = json else {
+            throw CloudEventError(reason: "record value is not a JSON object")
+        }
 
         func string(_ name: String) throws(CloudEventError) -> String? {
             switch object[name] {
             case nil, .null?: return nil
             case .string(let value)?: return value
-            case let other?: throw CloudEventError(reason: "attribute \(name) is a \(other.typeName), expected a string")
+            case let other?:
+                throw CloudEventError(reason: "attribute \(name) is a \(other.typeName), expected a string")
             }
         }
         func required(_ name: String) throws(CloudEventError) -> String {

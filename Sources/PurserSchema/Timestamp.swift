@@ -56,7 +56,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         var offsetMinutes: Int64 = 0
         if !(scanner.skip("Z") || scanner.skip("z")) {
             let sign: Int64
-            if scanner.skip("+") { sign = 1 } else if scanner.skip("-") { sign = -1 } else {
+            if scanner.skip("+") {
+                sign = 1
+            } else if scanner.skip("-") {
+                sign = -1
+            } else {
                 throw reject("expected a zone: Z or ±HH:MM")
             }
             guard let offsetHour = scanner.number(digits: 2), scanner.skip(":"),
@@ -80,7 +84,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         do {
             try self.init(rfc3339: text)
         } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: error.description)
+            )
         }
     }
 

@@ -47,7 +47,10 @@ public struct TopicCatalog: Sendable, Hashable {
         do {
             fileNames = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw TopicCatalogError(file: directory.path, reason: "cannot list the folder: \(error.localizedDescription)")
+            throw TopicCatalogError(
+                file: directory.path,
+                reason: "cannot list the folder: \(error.localizedDescription)"
+            )
         }
         var files: [(name: String, contents: String)] = []
         for fileName in fileNames.sorted() where fileName.hasSuffix(".yaml") && fileName != asyncAPIFile {
@@ -69,7 +72,10 @@ public struct TopicCatalog: Sendable, Hashable {
         for file in files {
             for topic in try Self.declarations(in: file.contents, file: file.name) {
                 if let first = origin[topic.name] {
-                    throw TopicCatalogError(file: file.name, reason: "topic \(topic.name) is already declared in \(first)")
+                    throw TopicCatalogError(
+                        file: file.name,
+                        reason: "topic \(topic.name) is already declared in \(first)"
+                    )
                 }
                 origin[topic.name] = file.name
                 topics.append(topic)
@@ -82,7 +88,8 @@ public struct TopicCatalog: Sendable, Hashable {
         // Workers join and rebuild state across these topics partition by partition, which only
         // works when every customer lands on the same partition number everywhere.
         let coPartitioned = topics.filter { $0.visibility != "ops" }
-        if let first = coPartitioned.first, let odd = coPartitioned.first(where: { $0.partitions != first.partitions }) {
+        if let first = coPartitioned.first, let odd = coPartitioned.first(where: { $0.partitions != first.partitions })
+        {
             throw TopicCatalogError(
                 file: origin[odd.name],
                 reason: "\(odd.name) has \(odd.partitions) partitions but \(first.name) has \(first.partitions); "
@@ -136,7 +143,9 @@ public struct TopicCatalog: Sendable, Hashable {
         guard let visibility = file.visibility, ["public", "internal", "ops"].contains(visibility) else {
             throw reject("visibility must be public, internal or ops")
         }
-        guard let partitions = file.partitions, partitions > 0 else { throw reject("partitions must be a positive integer") }
+        guard let partitions = file.partitions, partitions > 0 else {
+            throw reject("partitions must be a positive integer")
+        }
         guard let replicationFactor = file.replicationFactor, replicationFactor > 0 else {
             throw reject("replicationFactor must be a positive integer")
         }
@@ -162,7 +171,9 @@ public struct TopicCatalog: Sendable, Hashable {
             try validateName(name, file: fileName)
             return [declaration]
         }
-        guard let workers = file.workers, !workers.isEmpty else { throw reject("{worker} in the name needs a workers list") }
+        guard let workers = file.workers, !workers.isEmpty else {
+            throw reject("{worker} in the name needs a workers list")
+        }
         return try workers.map { worker throws(TopicCatalogError) in
             let expanded = declaration.replacingWorker(with: worker)
             try validateName(expanded.name, file: fileName)
@@ -197,7 +208,9 @@ public struct TopicCatalog: Sendable, Hashable {
 
 extension TopicDeclaration {
     fileprivate func replacingWorker(with worker: String) -> TopicDeclaration {
-        func replace(_ text: String) -> String { text.replacingOccurrences(of: TopicCatalog.workerPlaceholder, with: worker) }
+        func replace(_ text: String) -> String {
+            text.replacingOccurrences(of: TopicCatalog.workerPlaceholder, with: worker)
+        }
         var copy = self
         copy.name = replace(name)
         copy.summary = replace(summary)

@@ -11,7 +11,10 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// A new sampled trace with random ids.
     public static func random() -> TraceParent {
         var generator = SystemRandomNumberGenerator()
-        return TraceParent(traceID: randomHex(bytes: 16, using: &generator), parentID: randomHex(bytes: 8, using: &generator))
+        return TraceParent(
+            traceID: randomHex(bytes: 16, using: &generator),
+            parentID: randomHex(bytes: 8, using: &generator)
+        )
     }
 
     private init(traceID: String, parentID: String) {

@@ -64,7 +64,9 @@ private let topicsDirectory = URL(fileURLWithPath: #filePath)
         #expect(write.lines.contains("wrote      schemas/deposit.held.json"))
         #expect(write.lines.contains("removed    schemas/deposit.refunded.json"))
         #expect(try String(contentsOf: held, encoding: .utf8) == original)
-        #expect(!FileManager.default.fileExists(atPath: copy.appendingPathComponent("schemas/deposit.refunded.json").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: copy.appendingPathComponent("schemas/deposit.refunded.json").path)
+        )
 
         let again = try TopicsSchemas.parse(["--topics-dir", copy.path, "--check"]).synchronize()
         #expect(again.differences == 0)

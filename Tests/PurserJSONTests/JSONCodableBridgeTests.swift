@@ -16,7 +16,8 @@ private struct Measurement: Codable {
 }
 
 @Suite struct JSONCodableBridgeTests {
-    let body = #"{"unknown":[1,2],"id":1331293,"sequence":42,"ratio":0.5,"data":{"amount":1000000000.000000000000000001,"z":null,"a":{"deep":1.10}}}"#
+    let body =
+        #"{"unknown":[1,2],"id":1331293,"sequence":42,"ratio":0.5,"data":{"amount":1000000000.000000000000000001,"z":null,"a":{"deep":1.10}}}"#
 
     @Test func numbersDecodeExactlyAsStringsIntegersAndDecimals() throws {
         let webhook = try JSONValueDecoder().decode(Webhook.self, from: Array(body.utf8))
@@ -41,7 +42,10 @@ private struct Measurement: Codable {
 
     @Test func aFractionIsNotAnInteger() throws {
         let error = try #require(throws: DecodingError.self) {
-            try JSONValueDecoder().decode(Webhook.self, from: Array(body.replacingOccurrences(of: "42", with: "4.2").utf8))
+            try JSONValueDecoder().decode(
+                Webhook.self,
+                from: Array(body.replacingOccurrences(of: "42", with: "4.2").utf8)
+            )
         }
         guard case .dataCorrupted(let context) = error else {
             Issue.record("unexpected \(error)")
@@ -62,7 +66,10 @@ private struct Measurement: Codable {
         #expect(key.stringValue == "data")
 
         let wrong = try #require(throws: DecodingError.self) {
-            try JSONValueDecoder().decode(Webhook.self, from: JSONValue(parsing: #"{"id":true,"sequence":1,"ratio":1,"data":{}}"#))
+            try JSONValueDecoder().decode(
+                Webhook.self,
+                from: JSONValue(parsing: #"{"id":true,"sequence":1,"ratio":1,"data":{}}"#)
+            )
         }
         guard case .typeMismatch(_, let context) = wrong else {
             Issue.record("unexpected \(wrong)")

@@ -77,7 +77,9 @@ import Testing
     }
 
     @Test func nestingIsBounded() throws {
-        let allowed = String(repeating: "[", count: JSONValue.maximumDepth) + String(repeating: "]", count: JSONValue.maximumDepth)
+        let allowed =
+            String(repeating: "[", count: JSONValue.maximumDepth)
+            + String(repeating: "]", count: JSONValue.maximumDepth)
         _ = try JSONValue(parsing: allowed)
         let tooDeep = "[" + allowed + "]"
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: tooDeep) }

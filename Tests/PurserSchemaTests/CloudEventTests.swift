@@ -39,7 +39,8 @@ struct MessageTypeCase: CustomTestStringConvertible, Sendable {
     }
 
     @Test func theWebhookEventKeepsItsPayloadByteForByte() throws {
-        let payload = #"{"zeta":1,"amount":1000000000.000000000000000001,"customerId":"c-1","nested":{"x":[1.10,null]}}"#
+        let payload =
+            #"{"zeta":1,"amount":1000000000.000000000000000001,"customerId":"c-1","nested":{"x":[1.10,null]}}"#
         var data = WebhookReceived.example
         data.payload = try JSONValue(parsing: payload)
         let bytes = CloudEvent(data: data, source: "purser-ingest", time: time, traceparent: trace).recordValue()
@@ -53,10 +54,16 @@ struct MessageTypeCase: CustomTestStringConvertible, Sendable {
     @Test func idsFollowEachTypesDocumentedRule() {
         func id<D: EventData>(_ data: D) -> String { CloudEvent(data: data, source: "s", traceparent: nil).id }
         #expect(id(WebhookReceived.example) == EventID.deterministic(type: .webhookReceived, key: "1331293"))
-        #expect(id(DepositCredited.example) == EventID.deterministic(type: .depositCredited, key: Examples.transactionId))
+        #expect(
+            id(DepositCredited.example) == EventID.deterministic(type: .depositCredited, key: Examples.transactionId)
+        )
         #expect(id(DepositHeld.example) == EventID.deterministic(type: .depositHeld, key: Examples.transactionId))
-        #expect(id(DepositDeclined.example) == EventID.deterministic(type: .depositDeclined, key: Examples.transactionId))
-        #expect(id(DepositApproved.example) == EventID.deterministic(type: .depositApproved, key: Examples.transactionId))
+        #expect(
+            id(DepositDeclined.example) == EventID.deterministic(type: .depositDeclined, key: Examples.transactionId)
+        )
+        #expect(
+            id(DepositApproved.example) == EventID.deterministic(type: .depositApproved, key: Examples.transactionId)
+        )
         #expect(id(TransactionUpdated.example) == EventID.deterministic(type: .transactionUpdated, key: "1331293"))
         #expect(id(PurseRenewed.example) == EventID.deterministic(type: .purseRenewed, key: Examples.purseId))
         #expect(id(CustomerChanged.example) != id(CustomerChanged.example))

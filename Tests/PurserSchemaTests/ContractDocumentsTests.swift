@@ -24,7 +24,9 @@ import Testing
     func eachSchemaDescribesItsTypesEncodedMembers(_ message: MessageTypeCase) throws {
         let schema = ContractDocuments.dataSchema(for: message.type)
         let properties = try #require(schema["properties"]?.objectValue)
-        let example = try #require(schema["examples"].flatMap { if case .array(let items) = $0 { items.first } else { nil } })
+        let example = try #require(
+            schema["examples"].flatMap { if case .array(let items) = $0 { items.first } else { nil } }
+        )
         #expect(example.objectValue?.keys == properties.keys)
         let required = message.type.fields.filter(\.isRequired).map { JSONValue.string($0.name) }
         #expect(schema["required"] == .array(required))
@@ -46,8 +48,12 @@ import Testing
         let catalog = try TopicCatalog.load(from: topicsDirectory)
         let document = ContractDocuments.asyncAPI(catalog: catalog)
         #expect(document["asyncapi"] == "3.0.0")
-        let addresses = try #require(document["channels"]?.objectValue).members.compactMap { $0.value["address"]?.stringValue }
-        #expect(Set(addresses) == ["deposits.credited.v1", "deposits.held.v1", "deposits.declined.v1", "purses.renewed.v1"])
+        let addresses = try #require(document["channels"]?.objectValue).members.compactMap {
+            $0.value["address"]?.stringValue
+        }
+        #expect(
+            Set(addresses) == ["deposits.credited.v1", "deposits.held.v1", "deposits.declined.v1", "purses.renewed.v1"]
+        )
         let messages = try #require(document["components"]?["messages"]?.objectValue)
         #expect(Set(messages.keys) == ["deposit.credited", "deposit.held", "deposit.declined", "purse.renewed"])
         #expect(messages["deposit.credited"]?["contentType"] == "application/cloudevents+json")

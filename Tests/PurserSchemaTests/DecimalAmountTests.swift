@@ -63,8 +63,11 @@ private struct Holder: Codable, Equatable {
     }
 
     @Test func comparisonIsNumericWithoutDouble() throws {
-        let ordered = try ["0", "0.000000000000000001", "0.1", "0.123456789012345678", "0.2", "9.99", "10", "10.000000000000000001", "1000000000.000000000000000001"]
-            .map(DecimalAmount.init)
+        let ordered = try [
+            "0", "0.000000000000000001", "0.1", "0.123456789012345678", "0.2", "9.99", "10", "10.000000000000000001",
+            "1000000000.000000000000000001",
+        ]
+        .map(DecimalAmount.init)
         for (smaller, larger) in zip(ordered, ordered.dropFirst()) {
             #expect(smaller < larger, "\(smaller) < \(larger)")
             #expect(!(larger < smaller), "\(larger) < \(smaller)")

@@ -19,7 +19,10 @@ import Testing
         #expect(credited == EventID.deterministic(type: .depositCredited, key: "tx-1"))
         #expect(credited != EventID.deterministic(type: .depositHeld, key: "tx-1"))
         #expect(credited != EventID.deterministic(type: .depositCredited, key: "tx-2"))
-        #expect(credited == UUID.version5(namespace: EventID.purserNamespace, name: "deposit.credited:tx-1").lowercasedString)
+        #expect(
+            credited
+                == UUID.version5(namespace: EventID.purserNamespace, name: "deposit.credited:tx-1").lowercasedString
+        )
         let characters = Array(credited)
         #expect(characters[14] == "5")
         #expect("89ab".contains(characters[19]))

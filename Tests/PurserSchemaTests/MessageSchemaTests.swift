@@ -29,7 +29,8 @@ import Testing
             case .string: #expect(value.stringValue != nil, "\(field.name)")
             case .decimalAmount: #expect(try DecimalAmount(#require(value.stringValue)).text == value.stringValue)
             case .boolean: #expect(value == .bool(true) || value == .bool(false), "\(field.name)")
-            case .timestamp: #expect(try Timestamp(rfc3339: #require(value.stringValue)).description == value.stringValue)
+            case .timestamp:
+                #expect(try Timestamp(rfc3339: #require(value.stringValue)).description == value.stringValue)
             case .openEnumeration(let known): #expect(known.contains(try #require(value.stringValue)), "\(field.name)")
             case .object: #expect(value.objectValue != nil, "\(field.name)")
             }

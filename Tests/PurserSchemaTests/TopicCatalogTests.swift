@@ -55,25 +55,62 @@ let topicsDirectory = URL(fileURLWithPath: #filePath)
     private func files(replacing name: String, with contents: String?) throws -> [(name: String, contents: String)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: topicsDirectory.path)
             .filter { $0.hasSuffix(".yaml") && $0 != TopicCatalog.asyncAPIFile }.sorted()
-        var files = try names.map { ($0, try String(contentsOf: topicsDirectory.appendingPathComponent($0), encoding: .utf8)) }
+        var files = try names.map {
+            ($0, try String(contentsOf: topicsDirectory.appendingPathComponent($0), encoding: .utf8))
+        }
         files.removeAll { $0.0 == name }
         if let contents { files.append((name, contents)) }
         return files
     }
 
-    @Test(arguments: [
-        ("deposits.held.v1.yaml", nil, "topics/: no declaration for deposits.held.v1"),
-        ("deposits.held.v1.yaml", "name: deposits.held.v1\nvisibility: public\npartitions: 0", "partitions must be a positive integer"),
-        ("deposits.held.v1.yaml", "name: deposits.held.v1\nvisibility: secret", "visibility must be public, internal or ops"),
-        ("extra.yaml", "name: deposits.held.v1\nvisibility: public\npartitions: 12\nreplicationFactor: 3\nkey: customerId\nmessageTypes: []", "topics/extra.yaml: topic deposits.held.v1 is already declared in deposits.held.v1.yaml"),
-        ("extra.yaml", "name: x y\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: customerId\nmessageTypes: []", "x y is not a legal Kafka topic name"),
-        ("extra.yaml", "name: x\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: transactionId\nmessageTypes: []", "key must be customerId"),
-        ("extra.yaml", "name: x\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: customerId\nmessageTypes: [deposit.refunded]", "message type deposit.refunded is not defined"),
-        ("extra.yaml", "name: x\nvisibility: internal\npartitions: 3\nreplicationFactor: 1\nkey: customerId\nmessageTypes: []", "must be co-partitioned"),
-        ("extra.yaml", "name: [unclosed", "topics/extra.yaml: not a topic declaration"),
-        ("extra.yaml", "name: x\nvisibility: ops\npartitions: six", "topics/extra.yaml: not a topic declaration: partitions"),
-        ("purser.dlq.yaml", "name: purser.dlq.{worker}.v1\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: customerId\nmessageTypes: []", "needs a workers list"),
-    ] as [(String, String?, String)])
+    @Test(
+        arguments: [
+            ("deposits.held.v1.yaml", nil, "topics/: no declaration for deposits.held.v1"),
+            (
+                "deposits.held.v1.yaml", "name: deposits.held.v1\nvisibility: public\npartitions: 0",
+                "partitions must be a positive integer"
+            ),
+            (
+                "deposits.held.v1.yaml", "name: deposits.held.v1\nvisibility: secret",
+                "visibility must be public, internal or ops"
+            ),
+            (
+                "extra.yaml",
+                "name: deposits.held.v1\nvisibility: public\npartitions: 12\nreplicationFactor: 3\nkey: customerId\nmessageTypes: []",
+                "topics/extra.yaml: topic deposits.held.v1 is already declared in deposits.held.v1.yaml"
+            ),
+            (
+                "extra.yaml",
+                "name: x y\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: customerId\nmessageTypes: []",
+                "x y is not a legal Kafka topic name"
+            ),
+            (
+                "extra.yaml",
+                "name: x\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: transactionId\nmessageTypes: []",
+                "key must be customerId"
+            ),
+            (
+                "extra.yaml",
+                "name: x\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: customerId\nmessageTypes: [deposit.refunded]",
+                "message type deposit.refunded is not defined"
+            ),
+            (
+                "extra.yaml",
+                "name: x\nvisibility: internal\npartitions: 3\nreplicationFactor: 1\nkey: customerId\nmessageTypes: []",
+                "must be co-partitioned"
+            ),
+            ("extra.yaml", "name: [unclosed", "topics/extra.yaml: not a topic declaration"),
+            (
+                "extra.yaml", "name: x\nvisibility: ops\npartitions: six",
+                "topics/extra.yaml: not a topic declaration: partitions"
+            ),
+            (
+                "purser.dlq.yaml",
+                "name: purser.dlq.{worker}.v1\nvisibility: ops\npartitions: 1\nreplicationFactor: 1\nkey: customerId\nmessageTypes: []",
+                "needs a workers list"
+            ),
+        ] as [(String, String?, String)]
+    )
     func invalidDeclarationsAreRejectedNamingTheFile(file: String, contents: String?, message: String) throws {
         let files = try files(replacing: file, with: contents)
         #expect {

@@ -39,7 +39,11 @@ public struct CustomerChanged: EventData {
         .optional("externalId", .string, "The merchant's own id for the customer."),
         .required("blocked", .boolean, "Whether the customer is blocked."),
         .required("changedAt", .timestamp, "When the change was made."),
-        .required("changedBy", .choice(CustomerChangeSource.self), "cli: an operator command; webhook: learned from Calypso."),
+        .required(
+            "changedBy",
+            .choice(CustomerChangeSource.self),
+            "cli: an operator command; webhook: learned from Calypso."
+        ),
     ]
 
     public static let example = CustomerChanged(

@@ -18,10 +18,11 @@ public struct DepositApproved: EventData {
         self.approvedAt = approvedAt
     }
 
-    public static let fields: [FieldSchema] = DepositDetails.fields + [
-        .required("confirmedAt", .timestamp, DepositDetails.confirmedAtSummary),
-        .required("approvedAt", .timestamp, "When the customer policy approved the deposit."),
-    ]
+    public static let fields: [FieldSchema] =
+        DepositDetails.fields + [
+            .required("confirmedAt", .timestamp, DepositDetails.confirmedAtSummary),
+            .required("approvedAt", .timestamp, "When the customer policy approved the deposit."),
+        ]
 
     public static let example = DepositApproved(
         deposit: .example,

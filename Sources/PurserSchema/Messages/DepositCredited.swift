@@ -20,11 +20,12 @@ public struct DepositCredited: EventData {
         self.account = account
     }
 
-    public static let fields: [FieldSchema] = DepositDetails.fields + [
-        .required("confirmedAt", .timestamp, DepositDetails.confirmedAtSummary),
-        .required("creditedAt", .timestamp, "When Purser credited the deposit."),
-        .required("account", .string, "The merchant's Calypso account the funds arrived in."),
-    ]
+    public static let fields: [FieldSchema] =
+        DepositDetails.fields + [
+            .required("confirmedAt", .timestamp, DepositDetails.confirmedAtSummary),
+            .required("creditedAt", .timestamp, "When Purser credited the deposit."),
+            .required("account", .string, "The merchant's Calypso account the funds arrived in."),
+        ]
 
     public static let example = DepositCredited(
         deposit: .example,

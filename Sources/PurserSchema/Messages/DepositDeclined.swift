@@ -35,10 +35,11 @@ public struct DepositDeclined: EventData {
         self.declinedAt = declinedAt
     }
 
-    public static let fields: [FieldSchema] = Array(DepositDetails.fields.prefix(6)) + [
-        .required("complianceState", .choice(ComplianceState.self), "Calypso complianceState, DECLINE."),
-        .required("declinedAt", .timestamp, "When Purser decided the deposit is declined."),
-    ]
+    public static let fields: [FieldSchema] =
+        Array(DepositDetails.fields.prefix(6)) + [
+            .required("complianceState", .choice(ComplianceState.self), "Calypso complianceState, DECLINE."),
+            .required("declinedAt", .timestamp, "When Purser decided the deposit is declined."),
+        ]
 
     public static let example = DepositDeclined(
         transactionId: Examples.transactionId,

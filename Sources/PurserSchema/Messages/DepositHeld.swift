@@ -14,7 +14,13 @@ public struct DepositHeld: EventData {
     public var account: String
     public var reason: HoldReason
 
-    public init(deposit: DepositDetails, confirmedAt: Timestamp, creditedAt: Timestamp, account: String, reason: HoldReason) {
+    public init(
+        deposit: DepositDetails,
+        confirmedAt: Timestamp,
+        creditedAt: Timestamp,
+        account: String,
+        reason: HoldReason
+    ) {
         self.deposit = deposit
         self.confirmedAt = confirmedAt
         self.creditedAt = creditedAt
@@ -22,12 +28,17 @@ public struct DepositHeld: EventData {
         self.reason = reason
     }
 
-    public static let fields: [FieldSchema] = DepositDetails.fields + [
-        .required("confirmedAt", .timestamp, DepositDetails.confirmedAtSummary),
-        .required("creditedAt", .timestamp, "When Purser held the deposit; the funds are in the merchant account only."),
-        .required("account", .string, "The merchant's Calypso account the funds arrived in."),
-        .required("reason", .choice(HoldReason.self), "Why the customer is not credited."),
-    ]
+    public static let fields: [FieldSchema] =
+        DepositDetails.fields + [
+            .required("confirmedAt", .timestamp, DepositDetails.confirmedAtSummary),
+            .required(
+                "creditedAt",
+                .timestamp,
+                "When Purser held the deposit; the funds are in the merchant account only."
+            ),
+            .required("account", .string, "The merchant's Calypso account the funds arrived in."),
+            .required("reason", .choice(HoldReason.self), "Why the customer is not credited."),
+        ]
 
     public static let example = DepositHeld(
         deposit: .example,

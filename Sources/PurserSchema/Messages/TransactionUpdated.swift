@@ -4,7 +4,8 @@
 /// Id: deterministic from ``webhookEventId``: one event per webhook event.
 public struct TransactionUpdated: EventData {
     public static let eventType = EventType.transactionUpdated
-    public static let summary = "The state of a Calypso purse transaction after a webhook, verified by the API or the webhook."
+    public static let summary =
+        "The state of a Calypso purse transaction after a webhook, verified by the API or the webhook."
 
     public var transactionId: String
     public var customerId: String
@@ -72,7 +73,11 @@ public struct TransactionUpdated: EventData {
         .required("translationToAccountCompleted", .boolean, "Whether the funds reached the merchant account."),
         .required("createdDate", .string, "Calypso's createdDate exactly as sent."),
         .required("customerBlocked", .boolean, "Whether Calypso reported the customer as blocked."),
-        .required("verifiedBy", .choice(VerificationSource.self), "api: confirmed with transaction/get; webhook: the webhook's view."),
+        .required(
+            "verifiedBy",
+            .choice(VerificationSource.self),
+            "api: confirmed with transaction/get; webhook: the webhook's view."
+        ),
         .required("webhookEventId", .string, "eventId of the webhook this update comes from."),
     ]
 
