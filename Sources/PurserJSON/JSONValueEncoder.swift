@@ -60,6 +60,9 @@ private final class EncodingNode {
             return child
         }
         if let existing = children[key] { return existing }
+        // Clearing `content` first leaves the extracted collections uniquely referenced, so the
+        // appends below do not copy them: encoding stays linear in the number of members.
+        content = .unset
         let child = EncodingNode()
         keys.append(key)
         children[key] = child
@@ -69,11 +72,13 @@ private final class EncodingNode {
 
     func appendElement() -> EncodingNode {
         let child = EncodingNode()
-        if case .array(let nodes) = content {
-            content = .array(nodes + [child])
-        } else {
+        guard case .array(var nodes) = content else {
             content = .array([child])
+            return child
         }
+        content = .unset
+        nodes.append(child)
+        content = .array(nodes)
         return child
     }
 

@@ -103,3 +103,17 @@ private struct Measurement: Codable {
         #expect(decoded["list"] == [true, nil, "s"])
     }
 }
+
+@Suite struct JSONEncoderScaleTests {
+    @Test func largeCollectionsEncodeEveryElementInOrder() throws {
+        let numbers = Array(0..<50_000)
+        let encoded = try JSONValueEncoder().encode(["numbers": numbers])
+        guard case .array(let elements)? = encoded["numbers"] else {
+            Issue.record("expected an array")
+            return
+        }
+        #expect(elements.count == numbers.count)
+        #expect(elements.last == .number("49999"))
+        #expect(try JSONValueDecoder().decode([String: [Int]].self, from: encoded) == ["numbers": numbers])
+    }
+}
