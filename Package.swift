@@ -86,5 +86,10 @@ let package = Package(
         .testTarget(name: "CalypsoTests", dependencies: ["Calypso"], swiftSettings: swiftSettings),
         .testTarget(name: "PurserKafkaTests", dependencies: ["PurserKafka", "PurserTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PurserRuntimeTests",
+            dependencies: ["PurserRuntime", "PurserKafka", "PurserTesting", log, lifecycle, metrics, prometheus],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,80 @@
+extension PurserConfiguration {
+    /// Reads the configuration from the environment.
+    ///
+    /// Variables: `KAFKA_BROKERS`, `KAFKA_PROPERTIES_FILE`, `TOPIC_PREFIX`, `METRICS_PORT`,
+    /// `PROCESSING_GUARANTEE`, `CREDIT_ON`, `WORKER_MAX_IN_FLIGHT`, `CALYPSO_API_URL`, `CALYPSO_ACCOUNT_ID`,
+    /// `CALYPSO_API_KEY`, `CALYPSO_API_SECRET` (the last two also as `…_FILE`).
+    ///
+    /// - Parameters:
+    ///   - environment: The variables to read.
+    ///   - allowsEmbeddedBroker: `true` only for `purser run`: `KAFKA_BROKERS` may then be `embedded` and
+    ///     defaults to it; every other process requires bootstrap servers.
+    /// - Throws: ``ConfigurationError`` naming the variable at fault.
+    public init(environment: EnvironmentReader, allowsEmbeddedBroker: Bool) throws(ConfigurationError) {
+        let brokers = try environment.parsed("KAFKA_BROKERS", expected: "'embedded' or a list of host:port") {
+            KafkaBrokers($0)
+        }
+        switch brokers {
+        case nil where allowsEmbeddedBroker:
+            self.init(brokers: .embedded)
+        case nil:
+            throw ConfigurationError(.missing, variable: "KAFKA_BROKERS", reason: "is required (host:port list)")
+        case let brokers? where brokers.isEmbedded && !allowsEmbeddedBroker:
+            throw ConfigurationError(
+                .invalid,
+                variable: "KAFKA_BROKERS",
+                reason: "'embedded' is only available to 'purser run'; give host:port bootstrap servers"
+            )
+        case let brokers?:
+            self.init(brokers: brokers)
+        }
+
+        if let path = environment.string("KAFKA_PROPERTIES_FILE") {
+            kafkaProperties = try Self.kafkaProperties(from: environment, path: path)
+        }
+        topicPrefix = environment.string("TOPIC_PREFIX") ?? ""
+        metricsPort = try environment.integer("METRICS_PORT", in: 0...65535) ?? metricsPort
+        processingGuarantee =
+            try environment.parsed("PROCESSING_GUARANTEE", expected: "'exactly_once' or 'at_least_once'") {
+                ProcessingGuarantee($0)
+            } ?? processingGuarantee
+        creditOn = try environment.parsed("CREDIT_ON", expected: "'confirmed' or 'settled'") { CreditOn($0) } ?? creditOn
+        maxInFlight = try environment.integer("WORKER_MAX_IN_FLIGHT", in: 1...1_000_000) ?? maxInFlight
+        calypso = CalypsoSettings(
+            apiURL: try environment.parsed("CALYPSO_API_URL", expected: "an http or https URL") { text in
+                text.hasPrefix("http://") || text.hasPrefix("https://") ? text : nil
+            },
+            accountID: environment.string("CALYPSO_ACCOUNT_ID"),
+            apiKey: try environment.secret("CALYPSO_API_KEY"),
+            apiSecret: try environment.secret("CALYPSO_API_SECRET")
+        )
+    }
+
+    /// Parses a librdkafka properties file: `key=value` lines, `#` comments and blank lines ignored.
+    private static func kafkaProperties(
+        from environment: EnvironmentReader,
+        path: String
+    ) throws(ConfigurationError) -> [String: String] {
+        let variable = "KAFKA_PROPERTIES_FILE"
+        let text: String
+        do {
+            text = try environment.readFile(path)
+        } catch {
+            throw ConfigurationError(.unreadableFile, variable: variable, reason: "cannot read '\(path)'")
+        }
+        var properties: [String: String] = [:]
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = String(rawLine).trimmed
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let equals = line.firstIndex(of: "="), !line[..<equals].trimmed.isEmpty else {
+                throw ConfigurationError(
+                    .invalid,
+                    variable: variable,
+                    reason: "line \(index + 1) of '\(path)' is not key=value"
+                )
+            }
+            properties[String(line[..<equals]).trimmed] = String(line[line.index(after: equals)...]).trimmed
+        }
+        return properties
+    }
+}

@@ -1,1 +1,0 @@
-// PurserRuntime: under construction.
