@@ -1,4 +1,5 @@
 import Logging
+import PurserKafka
 import ServiceLifecycle
 import Synchronization
 
@@ -11,17 +12,20 @@ import Synchronization
 /// Freshness: ``value(forKey:)`` waits until the table has read every partition up to the end it had when
 /// the table started, so no decision is made on a table that is still loading. After that the table lags
 /// the topic by the time a record takes to be fetched (typically milliseconds); ``catchUp()`` waits until
-/// it has read everything published before the call, for a caller that needs to see a change made just
-/// before.
+/// it has read everything published before the call, for a caller that must see a change made just before.
 public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Sendable {
     /// Turns a record into a key and its new value (`nil` deletes the key); returning `nil` skips the record.
     public typealias Decode = @Sendable (InputRecord) throws -> (key: String, value: Value?)?
+
+    /// How long ``value(forKey:)`` waits for the initial load before failing with a transient error.
+    public static var loadTimeout: Duration { .seconds(60) }
 
     let topic: String
     let configuration: PurserConfiguration
     let logger: Logger
     let decode: Decode
-    let state = Mutex(TableState<Value>())
+    private let state = Mutex(TableState<Value>())
+    private let hasRun = Atomic(false)
 
     /// - Parameters:
     ///   - topic: Full topic name (with `TOPIC_PREFIX`).
@@ -42,36 +46,181 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
 
     /// The number of keys held.
     public var count: Int { state.withLock { $0.values.count } }
-}
 
-/// The table's contents and loading progress; pure, so it can be tested without Kafka.
-struct TableState<Value> {
-    var values: [String: Value] = [:]
-    var isLoaded = false
-
-    mutating func apply(key: String, value: Value?) {
-        values[key] = value
-    }
-}
-
-extension GlobalTable {
     /// Loads the topic, then follows it until graceful shutdown.
     public func run() async throws {
-        throw RuntimeNotWiredError()
+        precondition(!hasRun.exchange(true, ordering: .relaxed), "GlobalTable.run() may be called only once")
+        guard let servers = configuration.brokers.bootstrapServers else { throw EmbeddedBrokerNotStartedError() }
+        let reader = KafkaPartitionReader(bootstrapServers: servers, properties: configuration.kafkaProperties, logger: logger)
+        let consumer = try reader.makeConsumer()
+        do {
+            try await follow(with: consumer)
+            await consumer.shutdown()
+            resume(state.withLock { $0.fail(CancellationError()) })
+        } catch {
+            await consumer.shutdown()
+            resume(state.withLock { $0.fail(error) })
+            throw error
+        }
+    }
+
+    private func follow(with consumer: KafkaConsumer) async throws {
+        let partitions = try await consumer.partitions(of: topic)
+        let ends = try await highWatermarks(partitions, consumer)
+        resume(state.withLock { $0.startLoading(until: ends) })
+        try consumer.assign(partitions.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
+        logger.info("Loading table", metadata: ["purser.partitions": .stringConvertible(partitions.count)])
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let record = try await consumer.nextRecord(within: KafkaPartitionReader.idleCheck) {
+                apply(InputRecord(record))
+            } else {
+                let positions = try consumer.position(partitions).map { ($0.topicPartition.partition, $0.offset) }
+                resume(state.withLock { $0.advance(to: positions) })
+            }
+        }
+    }
+
+    private func apply(_ record: InputRecord) {
+        var update: (key: String, value: Value?)?
+        do {
+            update = try decode(record)
+        } catch {
+            logger.warning(
+                "Skipping a table record that cannot be decoded",
+                metadata: [LoggingKeys.offset: .stringConvertible(record.offset), "purser.error": .string("\(error)")]
+            )
+        }
+        resume(state.withLock { $0.apply(update, partition: record.partition, offset: record.offset) })
     }
 
     /// The latest value for `key`, once the table has loaded; `nil` when the key has none.
+    ///
+    /// - Throws: A transient error when the table is not loaded within ``loadTimeout`` (the record asking
+    ///   is then retried), or the error that stopped the table.
     public func value(forKey key: String) async throws -> Value? {
-        throw RuntimeNotWiredError()
+        try await wait(until: { $0.isLoaded })
+        return state.withLock { $0.values[key] }
     }
 
     /// Waits until the table has read every record published before this call.
     public func catchUp() async throws {
-        throw RuntimeNotWiredError()
+        let partitions = state.withLock { Array($0.positions.keys) }
+        guard let servers = configuration.brokers.bootstrapServers else { throw EmbeddedBrokerNotStartedError() }
+        let reader = KafkaPartitionReader(bootstrapServers: servers, properties: configuration.kafkaProperties, logger: logger)
+        let consumer = try reader.makeConsumer()
+        let ends: [Int32: Int64]
+        do {
+            ends = try await highWatermarks(partitions.map { TopicPartition(topic, $0) }, consumer)
+            await consumer.shutdown()
+        } catch {
+            await consumer.shutdown()
+            throw error
+        }
+        try await wait(until: { $0.hasReached(ends) })
+    }
+
+    private func wait(until condition: @escaping @Sendable (TableState<Value>) -> Bool) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await Task.sleep(for: Self.loadTimeout)
+                throw RetryLaterError("table \(self.topic) is not up to date yet")
+            }
+            group.addTask {
+                try await self.waitForState(condition)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func waitForState(_ condition: @escaping @Sendable (TableState<Value>) -> Bool) async throws {
+        let id = state.withLock { $0.makeWaiterID() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let result = state.withLock { state -> Result<Void, any Error>? in
+                    if let failure = state.failure { return .failure(failure) }
+                    if condition(state) { return .success(()) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.waiters[id] = (condition, continuation)
+                    return nil
+                }
+                if let result { continuation.resume(with: result) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    private func resume(_ wakeUps: [TableState<Value>.WakeUp]) {
+        for wakeUp in wakeUps { wakeUp.continuation.resume(with: wakeUp.result) }
+    }
+
+    private func highWatermarks(_ partitions: [TopicPartition], _ consumer: KafkaConsumer) async throws -> [Int32: Int64] {
+        var ends: [Int32: Int64] = [:]
+        for partition in partitions {
+            ends[partition.partition] = try await consumer.watermarks(partition).high
+        }
+        return ends
     }
 }
 
-/// Thrown by the parts of the runtime whose Kafka wiring has not landed yet.
-struct RuntimeNotWiredError: Error, CustomStringConvertible {
-    var description: String { "the worker runtime's Kafka wiring is not available yet" }
+/// The table's contents, how far it has read each partition, and who waits for it to get somewhere.
+struct TableState<Value> {
+    typealias Condition = @Sendable (TableState<Value>) -> Bool
+    struct WakeUp {
+        var continuation: CheckedContinuation<Void, any Error>
+        var result: Result<Void, any Error>
+    }
+
+    var values: [String: Value] = [:]
+    /// Per partition, the offset after the last record read.
+    var positions: [Int32: Int64] = [:]
+    var loadTarget: [Int32: Int64]?
+    var isLoaded = false
+    var failure: (any Error)?
+    var waiters: [Int: (condition: Condition, continuation: CheckedContinuation<Void, any Error>)] = [:]
+    private var lastWaiterID = 0
+
+    mutating func makeWaiterID() -> Int {
+        lastWaiterID += 1
+        return lastWaiterID
+    }
+
+    func hasReached(_ target: [Int32: Int64]) -> Bool {
+        target.allSatisfy { positions[$0.key, default: 0] >= $0.value }
+    }
+
+    mutating func startLoading(until ends: [Int32: Int64]) -> [WakeUp] {
+        loadTarget = ends
+        for partition in ends.keys where positions[partition] == nil { positions[partition] = 0 }
+        return checkProgress()
+    }
+
+    mutating func apply(_ update: (key: String, value: Value?)?, partition: Int32, offset: Int64) -> [WakeUp] {
+        if let update { values[update.key] = update.value }
+        positions[partition] = max(positions[partition, default: 0], offset + 1)
+        return checkProgress()
+    }
+
+    /// Moves positions forward to what the consumer reports (past transaction markers, for instance).
+    mutating func advance(to reported: [(partition: Int32, offset: Int64)]) -> [WakeUp] {
+        for (partition, offset) in reported where offset >= 0 {
+            positions[partition] = max(positions[partition, default: 0], offset)
+        }
+        return checkProgress()
+    }
+
+    mutating func fail(_ error: any Error) -> [WakeUp] {
+        failure = failure ?? error
+        let wakeUps = waiters.values.map { WakeUp(continuation: $0.continuation, result: .failure(error)) }
+        waiters = [:]
+        return wakeUps
+    }
+
+    private mutating func checkProgress() -> [WakeUp] {
+        if !isLoaded, let loadTarget, hasReached(loadTarget) { isLoaded = true }
+        let satisfied = waiters.filter { $0.value.condition(self) }
+        for id in satisfied.keys { waiters[id] = nil }
+        return satisfied.values.map { WakeUp(continuation: $0.continuation, result: .success(())) }
+    }
 }

@@ -87,17 +87,25 @@ final class ProcessingState: Sendable {
         return false
     }
 
-    /// Waits until no record of `partitions` runs.
+    /// Waits until no record of `partitions` runs, or the task is cancelled.
     func drained(_ partitions: [TopicPartition]) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let signal: @Sendable () -> Void = { continuation.resume() }
-            let isDrained = state.withLock { state in
-                guard state.scheduler.runningCount(in: partitions) > 0 else { return true }
-                state.nextWaiterID += 1
-                state.drainWaiters[state.nextWaiterID] = (partitions, signal)
-                return false
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let once = Mutex<CheckedContinuation<Void, Never>?>(continuation)
+                let signal: @Sendable () -> Void = { once.withLock { $0.take() }?.resume() }
+                let isDone = state.withLock { state in
+                    guard state.scheduler.runningCount(in: partitions) > 0, !Task.isCancelled else { return true }
+                    state.drainWaiters[id] = (partitions, signal)
+                    return false
+                }
+                if isDone { signal() }
             }
-            if isDrained { signal() }
+        } onCancel: {
+            state.withLock { $0.drainWaiters.removeValue(forKey: id) }?.signal()
         }
     }
 

@@ -27,6 +27,9 @@ public struct PurserConfiguration: Sendable {
     /// How often finished records' offsets are committed (and, exactly-once, transactions committed).
     /// Default: 1 s.
     public var commitInterval = Duration.seconds(1)
+    /// How long a graceful shutdown waits for running records before cancelling them (a cancelled record
+    /// is not committed, so it is processed again after restart). Default: 10 s.
+    public var shutdownDrainTimeout = Duration.seconds(10)
     /// Calypso's API location and merchant credentials; empty where a process does not call Calypso.
     public var calypso = CalypsoSettings()
 

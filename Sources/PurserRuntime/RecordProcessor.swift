@@ -15,6 +15,11 @@ struct RecordProcessor<C: Clock<Duration>>: Sendable {
         /// Processing stopped without a result (revoke or shutdown); the record must not be committed.
         case abandoned
 
+        var isDeadLetter: Bool {
+            if case .deadLettered = self { return true }
+            return false
+        }
+
         /// The records to publish before the input may be committed.
         var records: [OutputRecord] {
             switch self {

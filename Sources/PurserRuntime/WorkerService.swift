@@ -1,5 +1,6 @@
 import Logging
 import Metrics
+import PurserKafka
 import ServiceLifecycle
 import Synchronization
 
@@ -14,6 +15,7 @@ public final class WorkerService: Service, ReadinessReporting, Sendable {
     let logger: Logger
     let metrics: WorkerMetrics
     let ready = Atomic<Bool>(false)
+    let hasRun = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - worker: The business rule.
@@ -43,7 +45,53 @@ public final class WorkerService: Service, ReadinessReporting, Sendable {
 
 extension WorkerService {
     /// Joins the group and processes records until graceful shutdown.
+    ///
+    /// A failed session (a fatal Kafka error such as fencing, a worker hook that failed, a dead letter
+    /// that cannot be written) is closed without committing past unfinished records, and the worker
+    /// re-joins after a backoff instead of exiting; only a configuration error ends `run()` with an error.
     public func run() async throws {
-        throw RuntimeNotWiredError()
+        precondition(!hasRun.exchange(true, ordering: .relaxed), "WorkerService.run() may be called only once")
+        guard let servers = configuration.brokers.bootstrapServers else { throw EmbeddedBrokerNotStartedError() }
+        var failures = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let session = try WorkerSession(
+                    worker: worker,
+                    configuration: configuration,
+                    bootstrapServers: servers,
+                    logger: logger,
+                    metrics: metrics,
+                    deadLetterTopic: deadLetterTopic
+                )
+                defer { ready.store(false, ordering: .relaxed) }
+                try await session.run(bootstrapServers: servers) { ready.store(true, ordering: .relaxed) }
+                return
+            } catch let error as KafkaError where error.code == .invalidConfiguration {
+                throw error
+            } catch {
+                failures += 1
+                let delay = Self.restartBackoff.delay(beforeRetry: failures)
+                logger.error(
+                    "Worker session ended with an error; re-joining",
+                    metadata: ["purser.error": .string("\(error)"), "purser.delay": .string(delay.formatted())]
+                )
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            }
+        }
+    }
+
+    /// Backoff between sessions: 1 s doubling up to a minute.
+    static var restartBackoff: RetryPolicy {
+        var policy = RetryPolicy()
+        policy.initialDelay = .seconds(1)
+        policy.maxDelay = .seconds(60)
+        return policy
+    }
+}
+
+/// The embedded broker's address is only known once it runs; its starter must pass it on.
+struct EmbeddedBrokerNotStartedError: Error, CustomStringConvertible {
+    var description: String {
+        "KAFKA_BROKERS is 'embedded' but no embedded broker address was given; start the broker first"
     }
 }

@@ -1,0 +1,302 @@
+import Dispatch
+import Foundation
+import Logging
+import PurserKafka
+import ServiceLifecycle
+import Synchronization
+
+/// One membership of a worker in its consumer group: a consumer, a producer and the records in flight.
+///
+/// A session ends at graceful shutdown (after draining and committing) or with an error; the
+/// ``WorkerService`` then starts a new one, re-joining the group from the committed offsets.
+final class WorkerSession: Sendable {
+    let worker: any Worker
+    let configuration: PurserConfiguration
+    let logger: Logger
+    let metrics: WorkerMetrics
+    let deadLetterTopic: String
+    let reader: KafkaPartitionReader
+    let state: ProcessingState
+    let producer: KafkaProducer
+    /// Set once, right after the consumer is created (the consumer needs this session's rebalance hooks).
+    private let consumerBox = Mutex<KafkaConsumer?>(nil)
+    private let failure = Mutex<(any Error)?>(nil)
+    private let starts: AsyncStream<InputRecord>
+    private let startsContinuation: AsyncStream<InputRecord>.Continuation
+
+    /// How long a revoke waits for running records before giving them up (they are then processed again by
+    /// the partition's next owner).
+    static let revokeTimeout = Duration.seconds(30)
+    /// How long a worker's partition hooks may take.
+    static let hookTimeout = Duration.seconds(240)
+
+    init(
+        worker: any Worker,
+        configuration: PurserConfiguration,
+        bootstrapServers: [String],
+        logger: Logger,
+        metrics: WorkerMetrics,
+        deadLetterTopic: String
+    ) throws {
+        self.worker = worker
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        self.deadLetterTopic = deadLetterTopic
+        self.reader = KafkaPartitionReader(
+            bootstrapServers: bootstrapServers,
+            properties: configuration.kafkaProperties,
+            logger: logger
+        )
+        self.state = ProcessingState(maxInFlight: configuration.maxInFlight)
+        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
+        producerConfiguration.client.clientID = "purser-\(worker.name)"
+        producerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        self.producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        (starts, startsContinuation) = AsyncStream.makeStream()
+    }
+
+    /// Joins the group and processes records until graceful shutdown or a failure.
+    ///
+    /// - Throws: The failure that ended the session; nothing after a graceful shutdown.
+    func run(bootstrapServers: [String], onJoined: @Sendable () -> Void) async throws {
+        var consumerConfiguration = KafkaConsumerConfiguration(
+            bootstrapServers: bootstrapServers,
+            groupID: worker.groupID
+        )
+        consumerConfiguration.client.clientID = "purser-\(worker.name)"
+        consumerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration,
+            logger: logger,
+            rebalance: KafkaConsumer.RebalanceHandler(
+                onAssigned: { [self] in assigned($0) },
+                onRevoked: { [self] in revoked($0, isLost: $1) }
+            )
+        )
+        consumerBox.withLock { $0 = consumer }
+        try consumer.subscribe(topics: worker.inputTopics)
+        onJoined()
+        logger.info("Worker started", metadata: ["purser.topics": .string(worker.inputTopics.joined(separator: ","))])
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.intake(from: consumer) }
+            group.addTask { try await self.commitPeriodically(consumer) }
+            for await record in starts {
+                group.addTask { await self.process(record) }
+            }
+            group.cancelAll()
+        }
+        storeCommittableOffsets(consumer)
+        await consumer.shutdown()
+        await producer.shutdown()
+        if let failure = failure.withLock({ $0 }) { throw failure }
+        logger.info("Worker stopped")
+    }
+
+    // MARK: - Intake and processing
+
+    private func intake(from consumer: KafkaConsumer) async throws {
+        defer { startsContinuation.finish() }
+        do {
+            for try await record in consumer.records.cancelOnGracefulShutdown() {
+                apply(state.receive(InputRecord(record)))
+                metrics.inFlight.record(state.held)
+            }
+        } catch {
+            fail(error)
+        }
+        // Stop: drop what has not started, let running records finish (for a while), then end the record
+        // stream, after which the remaining records are cancelled.
+        let partitions = state.assignedPartitions
+        apply(state.beginRevoke(partitions))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.state.drained(partitions) }
+            group.addTask { try? await Task.sleep(for: self.configuration.shutdownDrainTimeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func process(_ record: InputRecord) async {
+        let processor = RecordProcessor(
+            worker: worker,
+            retry: configuration.retry,
+            clock: RevocableClock(base: ContinuousClock(), partition: record.topicPartition, state: state),
+            deadLetterTopic: deadLetterTopic,
+            metrics: metrics,
+            logger: logger,
+            partitions: reader
+        )
+        let outcome = await processor.process(record)
+        let published = await publish(outcome, of: record)
+        apply(state.settle(record, finished: published))
+        metrics.inFlight.record(state.held)
+    }
+
+    /// Publishes a record's outputs (or its dead letter), retrying retriable Kafka errors.
+    ///
+    /// - Returns: `true` when everything is acknowledged, so the record may be committed.
+    private func publish(_ outcome: RecordProcessor<RevocableClock<ContinuousClock>>.Outcome, of record: InputRecord) async -> Bool {
+        guard outcome != .abandoned else { return false }
+        do {
+            try await send(outcome.records, partition: record.topicPartition)
+            return true
+        } catch let failure as RetryFailure where !(outcome.isDeadLetter) {
+            // The outputs cannot be written (e.g. too large): the record goes to the dead-letter topic.
+            let deadLetter = DeadLetter(
+                original: record,
+                worker: worker.name,
+                error: "publishing outputs failed: \(failure.underlying)",
+                reason: failure.reason,
+                attempts: failure.attempts,
+                time: Date()
+            )
+            metrics.deadLettered.increment()
+            return await publish(.deadLettered(deadLetter.record(topic: deadLetterTopic)), of: record)
+        } catch is RetryFailure {
+            fail(KafkaPublishError(topic: deadLetterTopic))
+            return false
+        } catch {
+            return false
+        }
+    }
+
+    private func send(_ records: [OutputRecord], partition: TopicPartition) async throws {
+        for output in records {
+            _ = try await configuration.retry.run(
+                clock: RevocableClock(base: ContinuousClock(), partition: partition, state: state),
+                isTransient: { ($0 as? KafkaError)?.isRetriable ?? false },
+                willRetry: { [logger] _, error, _ in
+                    logger.warning("Retrying a publish", metadata: ["purser.error": .string("\(error)")])
+                }
+            ) { _ in
+                try await producer.send(ProducerRecord(output))
+            }
+        }
+    }
+
+    /// Carries out the scheduler's actions: start records, pause or resume intake.
+    private func apply(_ actions: KeyOrderedScheduler.Actions) {
+        for record in actions.start {
+            startsContinuation.yield(record)
+        }
+        guard let pause = actions.pauseIntake, let consumer = consumerBox.withLock({ $0 }) else { return }
+        let partitions = state.assignedPartitions
+        do {
+            if pause { try consumer.pause(partitions) } else { try consumer.resume(partitions) }
+            logger.debug(pause ? "Paused intake" : "Resumed intake")
+        } catch {
+            logger.warning("Could not pause or resume intake", metadata: ["purser.error": .string("\(error)")])
+        }
+    }
+
+    // MARK: - Commits
+
+    private func commitPeriodically(_ consumer: KafkaConsumer) async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: configuration.commitInterval)
+            storeCommittableOffsets(consumer)
+        }
+    }
+
+    /// At-least-once: offsets of finished records are stored; the consumer commits them in the background,
+    /// on revoke and on close.
+    private func storeCommittableOffsets(_ consumer: KafkaConsumer) {
+        let offsets = state.committableOffsets
+        guard !offsets.isEmpty else { return }
+        do {
+            _ = try consumer.storeOffsets(offsets.map { TopicPartitionOffset($0.key, offset: $0.value) })
+            state.markCommitted(offsets)
+        } catch {
+            logger.warning("Could not store offsets", metadata: ["purser.error": .string("\(error)")])
+        }
+    }
+
+    // MARK: - Rebalances (called on the consumer's poll thread)
+
+    private func assigned(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        logger.info("Partitions assigned", metadata: ["purser.partitions": .string("\(partitions)")])
+        let context = WorkerContext(logger: logger, partitions: reader)
+        let worker = worker
+        let result = Self.blocking(timeout: Self.hookTimeout) {
+            try await worker.partitionsAssigned(partitions, context: context)
+        }
+        if case .failure(let error) = result {
+            // Processing without the worker's state could break its guarantees: leave and re-join.
+            fail(error)
+            return
+        }
+        state.assign(partitions)
+        if state.isIntakePaused, let consumer = consumerBox.withLock({ $0 }) {
+            try? consumer.pause(partitions)
+        }
+    }
+
+    private func revoked(_ partitions: [TopicPartition], isLost: Bool) {
+        guard !partitions.isEmpty else { return }
+        logger.info(
+            "Partitions revoked",
+            metadata: ["purser.partitions": .string("\(partitions)"), "purser.lost": .stringConvertible(isLost)]
+        )
+        apply(state.beginRevoke(partitions))
+        if !state.waitUntilDrained(partitions, timeout: Self.revokeTimeout) {
+            logger.warning("Revoking partitions with records still running; they will be processed again")
+        }
+        let offsets = state.completeRevoke(partitions)
+        if !isLost, !offsets.isEmpty, let consumer = consumerBox.withLock({ $0 }) {
+            _ = try? consumer.storeOffsets(offsets.map { TopicPartitionOffset($0.key, offset: $0.value) })
+        }
+        let worker = worker
+        _ = Self.blocking(timeout: Self.hookTimeout) { await worker.partitionsRevoked(partitions) }
+    }
+
+    /// Ends the session with `error` (the first one wins): the consumer closes, which ends intake.
+    private func fail(_ error: any Error) {
+        let isFirst = failure.withLock { failure in
+            guard failure == nil else { return false }
+            failure = error
+            return true
+        }
+        guard isFirst else { return }
+        logger.error("Worker session failed", metadata: ["purser.error": .string("\(error)")])
+        if let consumer = consumerBox.withLock({ $0 }) {
+            Task { await consumer.shutdown() }
+        }
+    }
+
+    /// Runs async work from a librdkafka callback thread and waits for it, at most `timeout`.
+    private static func blocking<T: Sendable>(
+        timeout: Duration,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) -> Result<T, any Error> {
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let task = Task {
+            let value = await Result(catching: { try await operation() })
+            result.withLock { $0 = value }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .timedOut {
+            task.cancel()
+            return .failure(CancellationError())
+        }
+        return result.withLock { $0! }
+    }
+}
+
+struct KafkaPublishError: Error, CustomStringConvertible {
+    var topic: String
+    var description: String { "cannot publish to \(topic)" }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
+}

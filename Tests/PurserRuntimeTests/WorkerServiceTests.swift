@@ -1,0 +1,143 @@
+import PurserKafka
+import PurserRuntime
+import PurserTesting
+import Testing
+
+/// The runtime end to end, on the embedded broker over the Kafka protocol.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct WorkerServiceTests {
+    @Test("records of one key run in offset order while different keys overlap")
+    func keyOrderAndOverlap() async throws {
+        let fixture = try WorkerFixture()
+        // a#0 cannot finish until b's record has started: only possible if keys run concurrently.
+        _ = try await fixture.send("a", "needs:b-first")
+        for sequence in 1..<5 { _ = try await fixture.send("a", "slow:\(sequence * 5)") }
+        _ = try await fixture.send("b", "b-first")
+        for sequence in 1..<5 { _ = try await fixture.send("b", "slow:\(sequence)") }
+
+        try await fixture.withWorker { _ in
+            _ = try await fixture.read(fixture.output, count: 10)
+        }
+        let started = fixture.log.started
+        for key in ["a", "b"] {
+            let offsets = started.filter { $0.key == key }.map(\.offset)
+            #expect(offsets == offsets.sorted(), "key \(key) in offset order")
+            #expect(offsets.count == 5, "each record of \(key) processed once")
+        }
+        let finished = fixture.log.finished
+        for key in ["a", "b"] {
+            let offsets = finished.filter { $0.key == key }.map(\.offset)
+            #expect(offsets == offsets.sorted(), "key \(key) finished in offset order")
+        }
+        #expect(fixture.log.maxRunning >= 2)
+    }
+
+    @Test("the committed offset never passes an unfinished record")
+    func slowRecordHoldsTheCommitBack() async throws {
+        let fixture = try WorkerFixture()
+        _ = try await fixture.send("slow-customer", "gate")
+        for index in 1...9 { _ = try await fixture.send("customer-\(index)", "ok") }
+
+        try await fixture.withWorker { _ in
+            let outputs = try await fixture.read(fixture.output, count: 9)
+            #expect(Set(outputs.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }).count == 9)
+            // Later records are done and several commit intervals pass: still nothing past offset 0.
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await fixture.committedOffset() ?? 0 == 0)
+
+            fixture.log.openGate()
+            try await fixture.eventually("offset 10 committed") { try await fixture.committedOffset() == 10 }
+        }
+    }
+
+    @Test("a record that is not JSON goes to the DLQ with its failure headers; the partition keeps flowing")
+    func poisonRecordIsDeadLettered() async throws {
+        let fixture = try WorkerFixture()
+        let poison = try await fixture.send("customer-1", "poison")
+        _ = try await fixture.send("customer-1", "ok")
+        _ = try await fixture.send("customer-2", "ok")
+
+        let (deadLetters, outputs) = try await fixture.withWorker { _ in
+            (try await fixture.read(fixture.deadLetterTopic, count: 1), try await fixture.read(fixture.output, count: 2))
+        }
+        let deadLetter = try #require(deadLetters.first)
+        #expect(deadLetter.key == Array("customer-1".utf8))
+        #expect(deadLetter.value == Array("poison".utf8))
+        #expect(deadLetter.header(DeadLetter.Header.topic) == fixture.input)
+        #expect(deadLetter.header(DeadLetter.Header.partition) == "\(poison.partition)")
+        #expect(deadLetter.header(DeadLetter.Header.offset) == "\(poison.offset)")
+        #expect(deadLetter.header(DeadLetter.Header.reason) == "permanent")
+        #expect(deadLetter.header(DeadLetter.Header.attempts) == "1")
+        #expect(deadLetter.header(DeadLetter.Header.error)?.contains("not JSON") == true)
+        #expect(deadLetter.header(DeadLetter.Header.worker) == fixture.workerName)
+        #expect(deadLetter.header(DeadLetter.Header.time) != nil)
+        #expect(outputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }.sorted() == ["customer-1", "customer-2"])
+        try await fixture.eventually("all three committed") { try await fixture.committedOffset() == 3 }
+    }
+
+    @Test("a transient error is retried and then succeeds; other keys are not held back")
+    func transientErrorIsRetried() async throws {
+        let fixture = try WorkerFixture()
+        _ = try await fixture.send("flaky-customer", "flaky:2")
+        _ = try await fixture.send("other", "ok")
+
+        let outputs = try await fixture.withWorker { _ in try await fixture.read(fixture.output, count: 2) }
+        #expect(outputs.count == 2)
+        let attempts = fixture.log.started.filter { $0.key == "flaky-customer" }.map(\.attempt)
+        #expect(attempts == [1, 2, 3])
+        #expect(fixture.log.finished.filter { $0.key == "other" }.count == 1)
+    }
+
+    @Test("exhausted retries go to the DLQ with the attempt count")
+    func exhaustedRetriesAreDeadLettered() async throws {
+        let fixture = try WorkerFixture()
+        _ = try await fixture.send("customer", "flaky:100")
+        _ = try await fixture.send("customer", "ok")
+
+        let (deadLetters, outputs) = try await fixture.withWorker { _ in
+            (try await fixture.read(fixture.deadLetterTopic, count: 1), try await fixture.read(fixture.output, count: 1))
+        }
+        #expect(deadLetters.first?.header(DeadLetter.Header.reason) == "exhausted")
+        #expect(deadLetters.first?.header(DeadLetter.Header.attempts) == "4")
+        #expect(outputs.first?.value == Array("ok".utf8), "the key's next record runs after the dead letter")
+    }
+
+    @Test("graceful shutdown commits what finished; a restart processes nothing finished again")
+    func gracefulShutdownLosesNothing() async throws {
+        let fixture = try WorkerFixture(partitions: 2)
+        for index in 0..<40 { _ = try await fixture.send("customer-\(index % 8)", index == 20 ? "gate" : "slow:5") }
+
+        try await fixture.withWorker { _ in
+            try await fixture.eventually("some records done") { fixture.log.finished.count >= 10 }
+        }
+        let firstRun = fixture.log.finished
+        let doneFirst = Set(firstRun.map { "\($0.partition)/\($0.offset)" })
+        fixture.log.openGate()
+
+        let outputs = try await fixture.withWorker { _ in try await fixture.read(fixture.output, count: 40, partitions: 2) }
+        let secondRun = fixture.log.finished.dropFirst(firstRun.count)
+        let doneSecond = secondRun.map { "\($0.partition)/\($0.offset)" }
+        #expect(Set(doneSecond).isDisjoint(with: doneFirst), "nothing finished before shutdown ran again")
+        #expect(doneFirst.union(doneSecond).count == 40, "every record processed")
+        #expect(Set(outputs.map { "\($0.partition)/\($0.offset)" }).count == 40)
+    }
+
+    @Test("two instances split the partitions and nothing is lost or processed twice")
+    func rebalanceWithTwoInstances() async throws {
+        let fixture = try WorkerFixture(partitions: 4)
+        let total = 200
+        try await fixture.withWorker { _ in
+            for index in 0..<total / 2 { _ = try await fixture.send("customer-\(index % 20)", "slow:2") }
+            try await fixture.eventually("first half underway") { fixture.log.finished.count >= 20 }
+            try await fixture.withWorker { _ in
+                for index in total / 2..<total { _ = try await fixture.send("customer-\(index % 20)", "slow:2") }
+                try await fixture.eventually("all processed", timeout: .seconds(60)) {
+                    Set(fixture.log.finished.map { "\($0.partition)/\($0.offset)" }).count == total
+                }
+            }
+        }
+        let finished = fixture.log.finished.map { "\($0.partition)/\($0.offset)" }
+        #expect(Set(finished).count == total)
+        #expect(finished.count == total, "no record processed twice across the rebalance")
+    }
+}
