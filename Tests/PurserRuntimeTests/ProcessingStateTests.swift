@@ -1,5 +1,6 @@
 import Logging
 import Prometheus
+import PurserTesting
 import Testing
 
 @testable import PurserRuntime
@@ -26,7 +27,7 @@ import Testing
             clock: RevocableClock(base: ContinuousClock(), partition: partition, state: state),
             deadLetterTopic: "dlq",
             metrics: WorkerMetrics(worker: "echo", factory: PrometheusMetricsFactory(registry: .init())),
-            logger: Logger(label: "test"),
+            logger: KafkaTesting.logger,
             partitions: RecordProcessorTests.NoPartitions()
         )
         async let outcome = processor.process(input)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import PurserTesting
 import Synchronization
 import Testing
 
@@ -44,7 +45,7 @@ import Testing
             clock: RecordingClock(),
             deadLetterTopic: "purser.dlq.echo.v1",
             metrics: WorkerMetrics(worker: worker.name, factory: PrometheusMetricsFactory(registry: registry)),
-            logger: Logger(label: "test"),
+            logger: KafkaTesting.logger,
             partitions: NoPartitions()
         )
     }

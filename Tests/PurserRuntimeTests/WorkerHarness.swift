@@ -93,8 +93,8 @@ final class ProcessingLog: Sendable {
     }
 
     /// Waits until `condition` holds, checking every 10 ms; cancellation ends the wait.
-    private func poll(_ condition: (State) -> Bool) async throws {
-        while !state.withLock(condition) {
+    private func poll(_ condition: @Sendable (State) -> Bool) async throws {
+        while !state.withLock({ condition($0) }) {
             try await Task.sleep(for: .milliseconds(10))
         }
     }
