@@ -81,7 +81,7 @@ final class WorkerSession: Sendable {
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.intake(from: consumer) }
-            group.addTask { try await self.commitPeriodically(consumer) }
+            group.addTask { await self.commitPeriodically(consumer) }
             for await record in starts {
                 group.addTask { await self.process(record) }
             }
@@ -106,6 +106,7 @@ final class WorkerSession: Sendable {
         } catch {
             fail(error)
         }
+        logger.debug("Intake ended", metadata: ["purser.cancelled": .stringConvertible(Task.isCancelled)])
         // Stop: drop what has not started, let running records finish (for a while), then end the record
         // stream, after which the remaining records are cancelled.
         let partitions = state.assignedPartitions
@@ -193,9 +194,8 @@ final class WorkerSession: Sendable {
 
     // MARK: - Commits
 
-    private func commitPeriodically(_ consumer: KafkaConsumer) async throws {
-        while !Task.isCancelled {
-            try await Task.sleep(for: configuration.commitInterval)
+    private func commitPeriodically(_ consumer: KafkaConsumer) async {
+        while (try? await Task.sleep(for: configuration.commitInterval)) != nil {
             storeCommittableOffsets(consumer)
         }
     }
