@@ -84,6 +84,11 @@ let package = Package(
         .testTarget(name: "PurserJSONTests", dependencies: ["PurserJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "PurserSchemaTests", dependencies: ["PurserSchema"], swiftSettings: swiftSettings),
         .testTarget(name: "CalypsoTests", dependencies: ["Calypso"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CalypsoSandboxTests",
+            dependencies: ["Calypso", "CalypsoSandbox", hummingbird, httpClient, lifecycle],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PurserKafkaTests", dependencies: ["PurserKafka", "PurserTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON"], swiftSettings: swiftSettings),
         .testTarget(
