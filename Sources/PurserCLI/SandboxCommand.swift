@@ -48,6 +48,13 @@ public struct SandboxCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Parses the process arguments and runs. Top-level code resolves `main()` to
+    /// ParsableCommand's synchronous entry point, which refuses async commands; an async
+    /// function resolves it to the async one.
+    public static func runAsRoot() async {
+        await main()
+    }
+
     public func run() async throws {
         var logger = Logger(label: "calypso-sandbox")
         logger.logLevel = .info

@@ -1,4 +1,4 @@
 import PurserCLI
 
 // Thin main: the command lives in PurserCLI so `purser run` composes the same services.
-await SandboxCommand.main()
+await SandboxCommand.runAsRoot()
