@@ -150,6 +150,11 @@ struct KeyOrderedScheduler {
         return offsets
     }
 
+    /// Per assigned partition that has received a record, the first offset not finished.
+    func positions() -> [TopicPartition: Int64] {
+        partitions.compactMapValues { $0.offsets.committableOffset }
+    }
+
     mutating func markCommitted(_ offsets: [TopicPartition: Int64]) {
         for (partition, offset) in offsets {
             partitions[partition]?.lastCommitted = offset

@@ -27,6 +27,8 @@ final class ProcessingState: Sendable {
     var isIntakePaused: Bool { state.withLock { $0.scheduler.isIntakePaused } }
     var assignedPartitions: [TopicPartition] { state.withLock { $0.scheduler.assignedPartitions } }
     var committableOffsets: [TopicPartition: Int64] { state.withLock { $0.scheduler.committableOffsets() } }
+    /// Per assigned partition, the first offset not finished (the next to commit).
+    var positions: [TopicPartition: Int64] { state.withLock { $0.scheduler.positions() } }
 
     func assign(_ partitions: [TopicPartition]) {
         state.withLock { state in

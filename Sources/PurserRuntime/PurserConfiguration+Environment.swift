@@ -1,3 +1,5 @@
+import PurserKafka
+
 extension PurserConfiguration {
     /// Reads the configuration from the environment.
     ///
@@ -30,7 +32,13 @@ extension PurserConfiguration {
         }
 
         if let path = environment.string("KAFKA_PROPERTIES_FILE") {
-            kafkaProperties = try Self.kafkaProperties(from: environment, path: path)
+            do {
+                kafkaProperties = try KafkaProperties.parse(environment.readFile(path), path: path)
+            } catch let error as KafkaProperties.LoadError {
+                throw ConfigurationError(.invalid, variable: "KAFKA_PROPERTIES_FILE", reason: error.description)
+            } catch {
+                throw ConfigurationError(.unreadableFile, variable: "KAFKA_PROPERTIES_FILE", reason: "cannot read '\(path)'")
+            }
         }
         topicPrefix = environment.string("TOPIC_PREFIX") ?? ""
         metricsPort = try environment.integer("METRICS_PORT", in: 0...65535) ?? metricsPort
@@ -48,33 +56,5 @@ extension PurserConfiguration {
             apiKey: try environment.secret("CALYPSO_API_KEY"),
             apiSecret: try environment.secret("CALYPSO_API_SECRET")
         )
-    }
-
-    /// Parses a librdkafka properties file: `key=value` lines, `#` comments and blank lines ignored.
-    private static func kafkaProperties(
-        from environment: EnvironmentReader,
-        path: String
-    ) throws(ConfigurationError) -> [String: String] {
-        let variable = "KAFKA_PROPERTIES_FILE"
-        let text: String
-        do {
-            text = try environment.readFile(path)
-        } catch {
-            throw ConfigurationError(.unreadableFile, variable: variable, reason: "cannot read '\(path)'")
-        }
-        var properties: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = String(rawLine).trimmed
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            guard let equals = line.firstIndex(of: "="), !line[..<equals].trimmed.isEmpty else {
-                throw ConfigurationError(
-                    .invalid,
-                    variable: variable,
-                    reason: "line \(index + 1) of '\(path)' is not key=value"
-                )
-            }
-            properties[String(line[..<equals]).trimmed] = String(line[line.index(after: equals)...]).trimmed
-        }
-        return properties
     }
 }

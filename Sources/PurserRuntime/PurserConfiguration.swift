@@ -1,3 +1,5 @@
+import PurserSchema
+
 /// Settings shared by every Purser process, read from the environment once in `main`.
 ///
 /// Tests build one directly with ``init(brokers:)`` and adjust the `var`s.
@@ -32,6 +34,9 @@ public struct PurserConfiguration: Sendable {
     public var shutdownDrainTimeout = Duration.seconds(10)
     /// Calypso's API location and merchant credentials; empty where a process does not call Calypso.
     public var calypso = CalypsoSettings()
+
+    /// Every topic name, with ``topicPrefix``.
+    public var topics: TopicNames { TopicNames(prefix: topicPrefix) }
 
     /// A configuration with every default, for `brokers`.
     public init(brokers: KafkaBrokers) {

@@ -40,7 +40,7 @@ public final class WorkerService: Service, ReadinessReporting, Sendable {
     public var isReady: Bool { ready.load(ordering: .relaxed) }
 
     /// The dead-letter topic: `<TOPIC_PREFIX>purser.dlq.<name>.v1`.
-    public var deadLetterTopic: String { "\(configuration.topicPrefix)purser.dlq.\(worker.name).v1" }
+    public var deadLetterTopic: String { configuration.topics.deadLetter(worker: worker.name) }
 }
 
 extension WorkerService {

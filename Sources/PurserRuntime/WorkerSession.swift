@@ -77,6 +77,9 @@ final class WorkerSession: Sendable {
         consumerBox.withLock { $0 = consumer }
         try consumer.subscribe(topics: worker.inputTopics)
         onJoined()
+        if configuration.processingGuarantee == .exactlyOnce {
+            logger.warning("PROCESSING_GUARANTEE=exactly_once is not available yet; committing at least once")
+        }
         logger.info("Worker started", metadata: ["purser.topics": .string(worker.inputTopics.joined(separator: ","))])
 
         try await withThrowingDiscardingTaskGroup { group in
@@ -195,9 +198,28 @@ final class WorkerSession: Sendable {
     // MARK: - Commits
 
     private func commitPeriodically(_ consumer: KafkaConsumer) async {
+        var lastLagUpdate = ContinuousClock.now
         while (try? await Task.sleep(for: configuration.commitInterval)) != nil {
             storeCommittableOffsets(consumer)
+            if ContinuousClock.now - lastLagUpdate >= Self.lagInterval {
+                lastLagUpdate = .now
+                await updateLag(consumer)
+            }
         }
+    }
+
+    /// How often the lag metric is refreshed (it asks the broker for every partition's end).
+    static let lagInterval = Duration.seconds(5)
+
+    /// Lag: records of the assigned partitions not yet finished (end of the partition minus the first
+    /// unfinished offset), summed.
+    private func updateLag(_ consumer: KafkaConsumer) async {
+        var lag: Int64 = 0
+        for (partition, offset) in state.positions {
+            guard let high = try? await consumer.watermarks(partition, timeout: .seconds(2)).high else { return }
+            lag += max(0, high - offset)
+        }
+        metrics.lag.record(lag)
     }
 
     /// At-least-once: offsets of finished records are stored; the consumer commits them in the background,

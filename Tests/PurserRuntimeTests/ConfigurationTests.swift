@@ -134,6 +134,6 @@ import Testing
             files: ["/p": "acks=all\nnot a property\n"]
         )
         #expect(error?.variable == "KAFKA_PROPERTIES_FILE")
-        #expect(error?.description.contains("line 2") == true)
+        #expect(error?.description.contains("/p:2") == true, "names the file and line")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PurserKafka
 import PurserRuntime
 import PurserTesting
@@ -189,12 +190,14 @@ struct WorkerFixture {
     /// Runs a worker service in a service group while `body` runs, then shuts it down gracefully.
     func withWorker<T: Sendable>(
         configuration: PurserConfiguration? = nil,
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
         _ body: @escaping @Sendable (WorkerService) async throws -> T
     ) async throws -> T {
         let service = WorkerService(
             worker: worker,
             configuration: configuration ?? self.configuration(),
-            logger: KafkaTesting.logger
+            logger: KafkaTesting.logger,
+            metricsFactory: metricsFactory
         )
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: KafkaTesting.logger)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in

@@ -1,3 +1,4 @@
+import Prometheus
 import PurserKafka
 import PurserRuntime
 import PurserTesting
@@ -57,9 +58,13 @@ struct WorkerServiceTests {
         _ = try await fixture.send("customer-1", "ok")
         _ = try await fixture.send("customer-2", "ok")
 
-        let (deadLetters, outputs) = try await fixture.withWorker { _ in
+        let registry = PrometheusCollectorRegistry()
+        let (deadLetters, outputs) = try await fixture.withWorker(metricsFactory: PrometheusMetricsFactory(registry: registry)) { _ in
             (try await fixture.read(fixture.deadLetterTopic, count: 1), try await fixture.read(fixture.output, count: 2))
         }
+        let metrics = registry.emitToString()
+        #expect(metrics.contains(#"purser_worker_dead_lettered_total{worker="\#(fixture.workerName)"} 1"#))
+        #expect(metrics.contains(#"purser_worker_processed_total{worker="\#(fixture.workerName)"} 2"#))
         let deadLetter = try #require(deadLetters.first)
         #expect(deadLetter.key == Array("customer-1".utf8))
         #expect(deadLetter.value == Array("poison".utf8))
