@@ -56,7 +56,7 @@ public struct CalypsoTransaction: Codable, Hashable, Sendable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
-        try container.encode(JSONValue.number(amount.text), forKey: .amount)
+        try container.encode(amount.jsonNumber, forKey: .amount)
         try container.encode(currency, forKey: .currency)
         try container.encodeIfPresent(addressFrom, forKey: .addressFrom)
         try container.encodeIfPresent(transactionHash, forKey: .transactionHash)

@@ -173,7 +173,7 @@ struct SandboxWorld {
         let customer = try self.customer(request.customerId)
         let purseId = try activePurseId(customerId: request.customerId, currency: request.currency)
         guard var purse = purses[purseId] else { throw .notFound("purse \(purseId) not found") }
-        guard request.amount.text.contains(where: { $0 != "0" && $0 != "." }) else {
+        guard !request.amount.isZero else {
             throw .badRequest("amount must be positive")
         }
         var steps: [(WebhookEventType, TransactionState, ComplianceState, Bool)] = []
@@ -242,7 +242,7 @@ struct SandboxWorld {
             "customerId": .string(transaction.customerId ?? ""), "customerBlocked": .bool(deposit.customerBlocked),
             "purseId": .string(transaction.purseId ?? ""), "address": .string(transaction.address ?? ""),
             "currency": .string(transaction.currency), "transactionId": .string(transaction.id),
-            "amount": .number(transaction.amount.description),
+            "amount": transaction.amount.jsonNumber,
             "transactionHash": .string(transaction.transactionHash ?? ""),
             "addressFrom": .string(transaction.addressFrom ?? ""), "transactionState": .string(step.state.rawValue),
             "complianceState": .string(step.compliance.rawValue),

@@ -61,7 +61,8 @@ final class WebhookDispatcher: Service, Sendable {
         var enqueuedAt: ContinuousClock.Instant
         var due: ContinuousClock.Instant
         var isHeld = false
-        var isDuplicate = false
+        /// Drawn when queued, so that which webhooks get copies depends only on the order of calls.
+        var getsDuplicate = false
     }
 
     fileprivate struct Subscription {
@@ -85,6 +86,7 @@ final class WebhookDispatcher: Service, Sendable {
     fileprivate struct Attempt: Sendable {
         var requestId: String
         var sequence: Int
+        var eventId: Int64
         var url: String
         var keyPair: CalypsoKeyPair
         var body: [UInt8]
@@ -206,6 +208,7 @@ final class WebhookDispatcher: Service, Sendable {
                         due: now
                     )
                     state.nextSequence += 1
+                    delivery.getsDuplicate = state.random.chance(state.faults.duplicateDeliveryRate)
                     if state.random.chance(state.faults.outOfOrderDeliveryRate) {
                         delivery.isHeld = true
                         delivery.due = now + configuration.reorderHold
@@ -294,6 +297,7 @@ extension WebhookDispatcher.State {
                 .init(
                     requestId: requestId,
                     sequence: delivery.sequence,
+                    eventId: delivery.eventId,
                     url: subscription.channel.url,
                     keyPair: subscription.channel.keyPair,
                     body: delivery.body
@@ -318,8 +322,8 @@ extension WebhookDispatcher.State {
         if delivered {
             subscription.statistics.delivered += 1
             subscription.lastSuccess = now
-            if !delivery.isDuplicate, random.chance(faults.duplicateDeliveryRate) {
-                delivery.isDuplicate = true
+            if delivery.getsDuplicate {
+                delivery.getsDuplicate = false
                 delivery.sequence = nextSequence
                 nextSequence += 1
                 delivery.due = now
@@ -345,9 +349,9 @@ extension WebhookDispatcher.State {
                 subscription.abandoned.append(delivery)
             }
         }
-        // A held webhook goes right after the first later one that overtook it.
+        // A held webhook goes right after the first later webhook (not a copy of an earlier one) overtook it.
         for held in subscription.queue.indices
-        where subscription.queue[held].isHeld && subscription.queue[held].sequence < attempt.sequence {
+        where subscription.queue[held].isHeld && subscription.queue[held].eventId < attempt.eventId {
             subscription.queue[held].isHeld = false
             subscription.queue[held].due = subscription.queue[held].enqueuedAt
         }

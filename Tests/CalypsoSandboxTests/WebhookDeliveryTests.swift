@@ -102,34 +102,54 @@ import Testing
         #expect(CalypsoRetrySchedule.gaps.last == .seconds(125_430))
     }
 
-    @Test func duplicatesAndReorderingHappenAtTheConfiguredRates() async throws {
+    /// 50 deposits (200 webhooks) with 25% duplicates and 20% held back.
+    /// - Returns: the ids delivered twice and the ids held back behind a later one.
+    static func deliverWithFaults(seed: UInt64) async throws -> (duplicated: [String], overtaken: [String]) {
         let receiver = WebhookReceiver()
-        try await receiver.run { url in
-            var configuration = sandboxConfiguration(seed: 42)
-            configuration.reorderHold = .seconds(30)
+        return try await receiver.run { url in
+            var configuration = sandboxConfiguration(seed: seed)
+            configuration.reorderHold = .seconds(5)
             configuration.faults.duplicateDeliveryRate = 0.25
             configuration.faults.outOfOrderDeliveryRate = 0.2
-            try await withSandbox(configuration) { sandbox, client in
+            return try await withSandbox(configuration) { sandbox, client in
                 let (customer, subscription) = try await Self.setUp(client, url: url)
                 for index in 0..<50 { try sandbox.simulateDeposit(try Self.deposit(customer.id, "\(index).5")) }
                 let events = 200
                 let statistics = { try sandbox.deliveryStatistics(requestId: subscription.requestId) }
-                #expect(try await eventually { try statistics().pending == 0 && receiver.received.count == events + statistics().duplicates })
+                #expect(
+                    try await eventually {
+                        try statistics().pending == 0 && receiver.received.count == events + statistics().duplicates
+                    }
+                )
 
                 let ids = receiver.received.map(\.eventId)
-                let duplicates = ids.count - Set(ids).count
                 #expect(Set(ids).count == events)
-                #expect(duplicates == (try statistics().duplicates))
-                #expect((30...70).contains(duplicates), "about 25% of 200, got \(duplicates)")
+                let counts = Dictionary(ids.map { ($0, 1) }, uniquingKeysWith: +)
+                let duplicated = counts.filter { $0.value == 2 }.keys.sorted()
+                #expect(duplicated.count == counts.count { $0.value > 1 })
+                #expect(duplicated.count == (try statistics().duplicates))
+                #expect((30...70).contains(duplicated.count), "about 25% of 200, got \(duplicated.count)")
 
-                // Every held-back webhook arrives after a later one; count the first deliveries out of order.
+                // A held-back webhook's first delivery comes after a later webhook's (unless it was the
+                // very last webhook: then nothing overtakes it and it goes when its hold ends).
                 var seen = Set<String>()
                 let firsts = ids.filter { seen.insert($0).inserted }.compactMap(Int.init)
-                let overtaken = firsts.indices.filter { index in firsts[(index + 1)...].contains { $0 < firsts[index] } }
-                #expect(overtaken.count >= 1)
-                #expect((20...60).contains(try statistics().reordered), "about 20% of 200")
+                let overtaken = firsts.indices.filter { index in firsts[..<index].contains { $0 > firsts[index] } }
+                let reordered = try statistics().reordered
+                #expect((20...60).contains(reordered), "about 20% of 200, got \(reordered)")
+                #expect((reordered - 1...reordered).contains(overtaken.count))
+                return (duplicated, overtaken.map { String(firsts[$0]) }.sorted())
             }
         }
+    }
+
+    @Test func duplicatesAndReorderingHappenAtTheConfiguredRatesTheSameUnderOneSeed() async throws {
+        let first = try await Self.deliverWithFaults(seed: 42)
+        let second = try await Self.deliverWithFaults(seed: 42)
+        #expect(first.duplicated == second.duplicated)
+        #expect(first.overtaken == second.overtaken)
+        let other = try await Self.deliverWithFaults(seed: 43)
+        #expect(other.duplicated != first.duplicated)
     }
 
     @Test func noFaultsMeansOneDeliveryEachInOrder() async throws {
