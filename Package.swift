@@ -63,7 +63,14 @@ let package = Package(
             dependencies: ["PurserKafka", "PurserSchema", hummingbird, log, lifecycle, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
-        .target(name: "PurserIngest", dependencies: ["PurserRuntime", "Calypso", hummingbird], swiftSettings: swiftSettings),
+        .target(
+            name: "PurserIngest",
+            dependencies: [
+                "PurserRuntime", "PurserKafka", "PurserSchema", "PurserJSON", "Calypso", hummingbird, log, lifecycle,
+                prometheus,
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "PurserWorkers", dependencies: ["PurserRuntime", "Calypso"], swiftSettings: swiftSettings),
         .target(
             name: "PurserCLI",
@@ -94,6 +101,22 @@ let package = Package(
         .testTarget(
             name: "PurserRuntimeTests",
             dependencies: ["PurserRuntime", "PurserKafka", "PurserTesting", log, lifecycle, metrics, prometheus],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "IngestBenchmark",
+            dependencies: [
+                "PurserIngest", "PurserKafka", "PurserTesting", "Calypso", httpClient, hummingbird, lifecycle, log,
+            ],
+            path: "Benchmarks/IngestBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PurserIngestTests",
+            dependencies: [
+                "PurserIngest", "PurserKafka", "PurserSchema", "PurserJSON", "PurserTesting", "Calypso", httpClient,
+                hummingbird, lifecycle, log,
+            ],
             swiftSettings: swiftSettings
         ),
     ]

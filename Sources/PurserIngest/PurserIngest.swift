@@ -1,1 +1,0 @@
-// PurserIngest: under construction.
