@@ -55,13 +55,13 @@ public struct IngestCommand: AsyncParsableCommand {
             producer: producer,
             logger: logger
         )
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [.init(service: producer), .init(service: ingest)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
+        // Shutdown runs in reverse: ingest stops accepting and drains requests, then the producer flushes.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: producer), .init(service: ingest)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
         )
-        try await group.run()
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(25)
+        try await ServiceGroup(configuration: groupConfiguration).run()
     }
 }
