@@ -67,6 +67,15 @@ public enum KafkaTesting {
         }
     }
 
+    /// Checks `condition` every 100 ms until it holds; throws ``TimeoutError`` after `timeout`.
+    public static func eventually(timeout: Duration = .seconds(45), _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw TimeoutError(duration: timeout) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Reads records until `count` arrived (or `timeout` passed, throwing ``TimeoutError``), calling
     /// `onRecord` for each (e.g. to store its offset).
     public static func collect(
