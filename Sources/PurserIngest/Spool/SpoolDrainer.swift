@@ -2,7 +2,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Publishes the spool to Kafka in order whenever it holds records, and acknowledges (frees) what
+/// Publishes the spool to Kafka, in order per key, whenever it holds records, and acknowledges (frees) what
 /// the broker acknowledged. While Kafka does not answer it retries the oldest record with a
 /// growing pause. On graceful shutdown it stops after the record in hand and leaves the rest on disk.
 public final class SpoolDrainer: Service, Sendable {
@@ -69,29 +69,46 @@ public final class SpoolDrainer: Service, Sendable {
         }
     }
 
-    /// Publishes the batch one record after the other, so Kafka receives them in spool order.
-    /// - Returns: how many records from the start of the batch were acknowledged.
+    /// Publishes the batch keeping spool order per Kafka key: the records of one key one after the
+    /// other, different keys concurrently (the contract orders events per customer, and a key's
+    /// records share a partition).
+    /// - Returns: how many records from the start of the batch were acknowledged (or dropped as
+    ///   unpublishable). Records of other keys acknowledged after that prefix stay in the spool and
+    ///   are published again with the same event id on the next attempt.
     private func publishInOrder(_ batch: [SpooledRecord]) async -> Int {
-        for (index, spooled) in batch.enumerated() {
-            guard !isStopping.load(ordering: .relaxed) else { return index }
-            let prepared: PreparedWebhook
+        let prepared = batch.map { spooled -> PreparedWebhook? in
             do {
-                prepared = try publisher.prepared(spooled.record)
+                return try publisher.prepared(spooled.record)
             } catch {
                 // Verified and decoded once already; only a format change could get here.
                 logger.error("spooled webhook cannot be made into an event; dropped", metadata: [LoggingKeys.error: "\(error)"])
-                continue
-            }
-            do {
-                try await publisher.publish(prepared)
-            } catch {
-                logger.warning(
-                    "spool drain paused: Kafka did not acknowledge",
-                    metadata: [LoggingKeys.eventId: "\(prepared.eventId)", LoggingKeys.error: "\(error)"]
-                )
-                return index
+                return nil
             }
         }
-        return batch.count
+        let indexesByKey = Dictionary(grouping: prepared.indices.filter { prepared[$0] != nil }) { prepared[$0]!.record.key }
+        let (published, failure) = await withTaskGroup(of: ([Int], (any Error)?).self) { group in
+            for indexes in indexesByKey.values {
+                group.addTask {
+                    var published: [Int] = []
+                    for index in indexes where !self.isStopping.load(ordering: .relaxed) {
+                        do {
+                            try await self.publisher.publish(prepared[index]!)
+                        } catch {
+                            return (published, error)
+                        }
+                        published.append(index)
+                    }
+                    return (published, nil)
+                }
+            }
+            return await group.reduce(into: (Set<Int>(), (any Error)?.none)) { result, outcome in
+                result.0.formUnion(outcome.0)
+                result.1 = result.1 ?? outcome.1
+            }
+        }
+        if let failure {
+            logger.warning("spool drain paused: Kafka did not acknowledge", metadata: [LoggingKeys.error: "\(failure)"])
+        }
+        return prepared.indices.prefix { prepared[$0] == nil || published.contains($0) }.count
     }
 }
