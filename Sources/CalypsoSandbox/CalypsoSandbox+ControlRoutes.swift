@@ -61,7 +61,8 @@ extension CalypsoSandbox {
                 }
                 guard let answer = try handle(self, body, context.parameters) else { return Response(status: .ok) }
                 return try Self.json(JSONValueEncoder().encode(answer))
-            } catch let error as SandboxError {
+            } catch var error as SandboxError {
+                if error.errorCode == CalypsoErrorCode.notFound { error.status = 404 }
                 return Self.failure(error)
             }
         }

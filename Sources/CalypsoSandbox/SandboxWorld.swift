@@ -130,7 +130,7 @@ struct SandboxWorld {
 
     /// Archives an active purse and reports `CUSTOMER_PURSE_EXPIRED`.
     mutating func expirePurse(id: String) throws(SandboxError) -> (CalypsoPurseAddress, SandboxEvent) {
-        guard var purse = purses[id] else { throw .notFound("purse \(id) not found", status: 404) }
+        guard var purse = purses[id] else { throw .notFound("purse \(id) not found") }
         guard purse.status == .pendingPayment else { throw .badRequest("purse \(id) is \(purse.status), not active") }
         purse.status = .archived
         purses[id] = purse
@@ -151,7 +151,7 @@ struct SandboxWorld {
     func activePurseId(customerId: String, currency: String) throws(SandboxError) -> String {
         guard let family = AddressFamily(currency: currency) else { throw .badRequest("unsupported currency \(currency)") }
         guard let id = activePurses[Self.activeKey(customerId, family)] else {
-            throw .notFound("customer \(customerId) has no active purse for \(currency)", status: 404)
+            throw .notFound("customer \(customerId) has no active purse for \(currency)")
         }
         return id
     }
@@ -226,7 +226,7 @@ struct SandboxWorld {
     /// `…_TRANSLATION_TO_ACCOUNT_COMPLETED`.
     mutating func settle(transactionId: String, instant: ContinuousClock.Instant) throws(SandboxError) -> SandboxEvent {
         guard var deposit = deposits[transactionId] else {
-            throw .notFound("transaction \(transactionId) not found", status: 404)
+            throw .notFound("transaction \(transactionId) not found")
         }
         guard deposit.awaitsSettlement else { throw .badRequest("transaction \(transactionId) does not await settlement") }
         let step = Step(visibleAt: instant, state: .confirmed, compliance: .checked, translated: true)

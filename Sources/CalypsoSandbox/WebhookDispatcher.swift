@@ -147,7 +147,7 @@ final class WebhookDispatcher: Service, Sendable {
     func unblock(requestId: String) throws(SandboxError) {
         try state.withLock { state throws(SandboxError) in
             guard var subscription = state.subscriptions[requestId] else {
-                throw .notFound("subscription \(requestId) not found", status: 404)
+                throw .notFound("subscription \(requestId) not found")
             }
             let now = ContinuousClock.now
             subscription.channel.blockedByErrorCount = false
@@ -167,7 +167,7 @@ final class WebhookDispatcher: Service, Sendable {
     func statistics(requestId: String) throws(SandboxError) -> DeliveryStatistics {
         try state.withLock { state throws(SandboxError) in
             guard let subscription = state.subscriptions[requestId] else {
-                throw .notFound("subscription \(requestId) not found", status: 404)
+                throw .notFound("subscription \(requestId) not found")
             }
             var statistics = subscription.statistics
             statistics.pending = subscription.queue.count

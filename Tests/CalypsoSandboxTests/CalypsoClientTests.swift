@@ -190,7 +190,7 @@ import Testing
                 #expect(error?.isTransient == true)
             }
             var slow = SandboxFaults()
-            slow.apiLatency = .seconds(5)
+            slow.apiLatency = .seconds(2)
             try sandbox.setFaults(slow)
             let impatient = try await makeClient(sandbox) { $0.requestTimeout = .milliseconds(200) }
             let timeout = await #expect(throws: CalypsoError.self) { try await impatient.createCustomer(.init()) }

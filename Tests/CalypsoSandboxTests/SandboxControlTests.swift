@@ -44,6 +44,13 @@ import Testing
             #expect(try await Self.send(.POST, "\(base)/sandbox/deposits/\(transactionId)/settle").status == 400)
             #expect(try await Self.send(.POST, "\(base)/sandbox/deposits/unknown/settle").status == 404)
 
+            let unknown = try await Self.send(
+                .POST, "\(base)/sandbox/deposits", #"{"customerId":"nobody","currency":"TRX","amount":"1"}"#
+            )
+            #expect(unknown.status == 404)
+            #expect(unknown.json["errorCode"] == "004")
+            #expect(try await Self.send(.POST, "\(base)/sandbox/deposits", "not json").status == 400)
+
             for amount in ["1e-3", "-1", "0.0000000000000000001", "0"] {
                 let refused = try await Self.send(
                     .POST, "\(base)/sandbox/deposits",

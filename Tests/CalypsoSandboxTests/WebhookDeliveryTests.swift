@@ -70,6 +70,21 @@ import Testing
         }
     }
 
+    @Test func webhooksOfABlockedCustomerSayCustomerBlocked() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.run { url in
+            try await withSandbox { sandbox, client in
+                let (customer, _) = try await Self.setUp(client, url: url)
+                _ = try await client.blockCustomer(id: customer.id)
+                try sandbox.simulateDeposit(try Self.deposit(customer.id, "3"))
+                try sandbox.expirePurse(customerId: customer.id, currency: "ETH")
+                #expect(try await eventually { receiver.received.count == 5 })
+                let flags = try receiver.received.map { try $0.json["data"]?["customerBlocked"] }
+                #expect(flags == Array(repeating: true, count: 5))
+            }
+        }
+    }
+
     @Test func failedDeliveriesRetryOnTheScaledScheduleUntilA200() async throws {
         // 500, 204, 503, then 200: every non-200 answer, other 2xx included, is a failure.
         let receiver = WebhookReceiver { attempt in [.internalServerError, .noContent, .serviceUnavailable][safe: attempt] ?? .ok }
