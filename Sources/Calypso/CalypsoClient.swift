@@ -112,7 +112,9 @@ public final class CalypsoClient: Sendable {
         return list.subscriptions
     }
 
-    public func createWebhookSubscription(_ request: CalypsoSubscriptionRequest) async throws -> CalypsoWebhookSubscription {
+    public func createWebhookSubscription(_ request: CalypsoSubscriptionRequest) async throws
+        -> CalypsoWebhookSubscription
+    {
         try await call("/api/v1/subscription/webhook/create", payload: request)
     }
 
@@ -192,7 +194,13 @@ public final class CalypsoClient: Sendable {
     /// Classifies a non-200 answer: Calypso's `{errorCode, message}` body when present, else the status.
     static func failure(status: Int, body: ByteBuffer, path: String) -> CalypsoError {
         if let error = try? CalypsoJSON.decode(ErrorBody.self, from: body) {
-            return CalypsoError(code: .api, operation: path, status: status, errorCode: error.errorCode, message: error.message)
+            return CalypsoError(
+                code: .api,
+                operation: path,
+                status: status,
+                errorCode: error.errorCode,
+                message: error.message
+            )
         }
         return CalypsoError(code: .httpStatus, operation: path, status: status)
     }

@@ -6,7 +6,8 @@ public struct CalypsoCustomer: Codable, Hashable, Sendable {
     public var externalId: String?
     public var blocked: Bool
 
-    public init(id: String, email: String? = nil, description: String? = nil, externalId: String? = nil, blocked: Bool) {
+    public init(id: String, email: String? = nil, description: String? = nil, externalId: String? = nil, blocked: Bool)
+    {
         self.id = id
         self.email = email
         self.description = description

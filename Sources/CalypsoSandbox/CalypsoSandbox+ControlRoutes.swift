@@ -55,7 +55,9 @@ extension CalypsoSandbox {
                 let bytes = try await request.collectBody(upTo: 1 << 20)
                 let body: JSONValue
                 do {
-                    body = bytes.readableBytes == 0 ? .object(JSONObject()) : try JSONValue(parsing: bytes.readableBytesView)
+                    body =
+                        bytes.readableBytes == 0
+                        ? .object(JSONObject()) : try JSONValue(parsing: bytes.readableBytesView)
                 } catch {
                     throw SandboxError.badRequest("body is not JSON: \(error)")
                 }

@@ -22,7 +22,9 @@ extension CalypsoSandbox {
         for (path, blocked) in [("block", true), ("unblock", false)] {
             api(router, .post, "\(purse)/customer/\(path)") { sandbox, call in
                 let id = try call.payload(CustomerReference.self).customerId
-                return try sandbox.withWorld { world throws(SandboxError) in try world.setBlocked(blocked, customerId: id) }
+                return try sandbox.withWorld { world throws(SandboxError) in
+                    try world.setBlocked(blocked, customerId: id)
+                }
             }
         }
         api(router, .post, "\(purse)/address/get") { sandbox, call in
@@ -33,7 +35,9 @@ extension CalypsoSandbox {
         }
         api(router, .post, "\(purse)/purse/get-all") { sandbox, call in
             let id = try call.payload(CustomerReference.self).customerId
-            return PurseList(purses: try sandbox.withWorld { world throws(SandboxError) in try world.purses(customerId: id) })
+            return PurseList(
+                purses: try sandbox.withWorld { world throws(SandboxError) in try world.purses(customerId: id) }
+            )
         }
         api(router, .post, "\(purse)/transaction/get") { sandbox, call in
             let id = try call.payload(TransactionReference.self).transactionId
@@ -48,7 +52,9 @@ extension CalypsoSandbox {
         }
         api(router, .post, "/api/v1/subscription/webhook/create") { sandbox, call in
             let request = try call.payload(CalypsoSubscriptionRequest.self)
-            guard URL(string: request.url)?.host != nil else { throw SandboxError.badRequest("url must be an absolute http(s) URL") }
+            guard URL(string: request.url)?.host != nil else {
+                throw SandboxError.badRequest("url must be an absolute http(s) URL")
+            }
             let pair = try sandbox.withWorld { $0.makeKeyPair() }
             let channel = CalypsoWebhookSubscription(
                 requestId: request.requestId,
@@ -86,7 +92,11 @@ extension CalypsoSandbox {
                 let (latency, errorStatus) = drawAPIFaults()
                 if latency > .zero { try await Task.sleep(for: latency) }
                 if let errorStatus {
-                    throw SandboxError(errorCode: CalypsoErrorCode.internalError, message: "injected fault", status: errorStatus)
+                    throw SandboxError(
+                        errorCode: CalypsoErrorCode.internalError,
+                        message: "injected fault",
+                        status: errorStatus
+                    )
                 }
                 guard let answer = try handle(self, call) else { return Response(status: .ok) }
                 return try Self.json(JSONValueEncoder().encode(answer))

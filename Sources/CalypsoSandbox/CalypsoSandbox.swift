@@ -96,7 +96,9 @@ public final class CalypsoSandbox: Service, Sendable {
         while ContinuousClock.now < deadline {
             let state = listening.withLock { $0 }
             if let port = state.port { return port }
-            if let failure = state.failure { throw SandboxError(errorCode: CalypsoErrorCode.internalError, message: failure) }
+            if let failure = state.failure {
+                throw SandboxError(errorCode: CalypsoErrorCode.internalError, message: failure)
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
         throw SandboxError(errorCode: CalypsoErrorCode.internalError, message: "the sandbox did not start listening")
@@ -137,7 +139,9 @@ public final class CalypsoSandbox: Service, Sendable {
 
     /// Credits a deposit made with ``SandboxDeposit/Settlement/later``.
     public func settle(transactionId: String) throws(SandboxError) {
-        let event = try world.withLock { world throws(SandboxError) in try world.settle(transactionId: transactionId, instant: .now) }
+        let event = try world.withLock { world throws(SandboxError) in
+            try world.settle(transactionId: transactionId, instant: .now)
+        }
         dispatcher.publish([event], at: Date())
     }
 

@@ -74,7 +74,8 @@ struct SandboxWorld {
     }
 
     /// Replaces the fields given; fields left out keep their value.
-    mutating func updateCustomer(id: String, _ details: CalypsoCustomerDetails) throws(SandboxError) -> CalypsoCustomer {
+    mutating func updateCustomer(id: String, _ details: CalypsoCustomerDetails) throws(SandboxError) -> CalypsoCustomer
+    {
         var customer = try self.customer(id)
         customer.email = details.email ?? customer.email
         customer.description = details.description ?? customer.description
@@ -101,7 +102,9 @@ struct SandboxWorld {
     /// address when there is none (first call, or the last one expired or was declined).
     mutating func address(customerId: String, currency: String, now: Date) throws(SandboxError) -> CalypsoPurseAddress {
         _ = try customer(customerId)
-        guard let family = AddressFamily(currency: currency) else { throw .badRequest("unsupported currency \(currency)") }
+        guard let family = AddressFamily(currency: currency) else {
+            throw .badRequest("unsupported currency \(currency)")
+        }
         let key = Self.activeKey(customerId, family)
         if let id = activePurses[key], let purse = purses[id] {
             return CalypsoPurseAddress(id: purse.id, address: purse.address)
@@ -124,7 +127,13 @@ struct SandboxWorld {
     func purses(customerId: String) throws(SandboxError) -> [CalypsoPurse] {
         _ = try customer(customerId)
         return purseOrder.compactMap { purses[$0] }.filter { $0.customerId == customerId }.map {
-            CalypsoPurse(id: $0.id, address: $0.address, currency: $0.currency, status: $0.status, createdDate: $0.createdDate)
+            CalypsoPurse(
+                id: $0.id,
+                address: $0.address,
+                currency: $0.currency,
+                status: $0.status,
+                createdDate: $0.createdDate
+            )
         }
     }
 
@@ -149,7 +158,9 @@ struct SandboxWorld {
 
     /// The active purse of a customer for a currency, for expiring it by customer.
     func activePurseId(customerId: String, currency: String) throws(SandboxError) -> String {
-        guard let family = AddressFamily(currency: currency) else { throw .badRequest("unsupported currency \(currency)") }
+        guard let family = AddressFamily(currency: currency) else {
+            throw .badRequest("unsupported currency \(currency)")
+        }
         guard let id = activePurses[Self.activeKey(customerId, family)] else {
             throw .notFound("customer \(customerId) has no active purse for \(currency)")
         }
@@ -208,7 +219,12 @@ struct SandboxWorld {
         let deposit = Deposit(
             transaction: transaction,
             steps: steps.enumerated().map { index, step in
-                Step(visibleAt: index == 0 ? instant : instant + apiLag, state: step.1, compliance: step.2, translated: step.3)
+                Step(
+                    visibleAt: index == 0 ? instant : instant + apiLag,
+                    state: step.1,
+                    compliance: step.2,
+                    translated: step.3
+                )
             },
             customerBlocked: customer.blocked,
             awaitsSettlement: request.outcome == .confirmed && request.settlement == .later
@@ -228,7 +244,9 @@ struct SandboxWorld {
         guard var deposit = deposits[transactionId] else {
             throw .notFound("transaction \(transactionId) not found")
         }
-        guard deposit.awaitsSettlement else { throw .badRequest("transaction \(transactionId) does not await settlement") }
+        guard deposit.awaitsSettlement else {
+            throw .badRequest("transaction \(transactionId) does not await settlement")
+        }
         let step = Step(visibleAt: instant, state: .confirmed, compliance: .checked, translated: true)
         deposit.steps.append(step)
         deposit.awaitsSettlement = false
@@ -259,7 +277,9 @@ struct SandboxWorld {
         return Self.view(of: deposit, at: instant)
     }
 
-    func findTransactions(_ query: CalypsoTransactionQuery, at instant: ContinuousClock.Instant) throws(SandboxError) -> CalypsoTransactionPage {
+    func findTransactions(_ query: CalypsoTransactionQuery, at instant: ContinuousClock.Instant) throws(SandboxError)
+        -> CalypsoTransactionPage
+    {
         let pageSize = query.pageSize ?? 20
         let pageNumber = query.pageNumber ?? 0
         guard (1...1000).contains(pageSize), pageNumber >= 0 else {

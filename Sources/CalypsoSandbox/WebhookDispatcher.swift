@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import NIOCore
 import PurserJSON
+import PurserSchema
 import ServiceLifecycle
 import Synchronization
-import PurserSchema
 
 /// Calypso's retry gaps after a failed delivery: 30 s, 30 s, then each gap the sum of the two
 /// before it, for 19 retries (the last gap is 125,430 s).
@@ -197,7 +197,8 @@ final class WebhookDispatcher: Service, Sendable {
                     let envelope: JSONValue = [
                         "requestId": .string(requestId), "id": .number(String(eventId)),
                         "createdDate": .string(SandboxDate.webhook(date)), "level": "INFO",
-                        "service": .string(WebhookEventType.customerPurseService), "eventType": .string(event.type.rawValue),
+                        "service": .string(WebhookEventType.customerPurseService),
+                        "eventType": .string(event.type.rawValue),
                         "data": event.data,
                     ]
                     var delivery = Delivery(

@@ -14,9 +14,16 @@ import Testing
             #expect(!created.blocked)
 
             let updated = try await client.updateCustomer(id: created.id, .init(description: "VIP"))
-            #expect(updated == CalypsoCustomer(
-                id: created.id, email: "a@example.com", description: "VIP", externalId: "crm-1", blocked: false
-            ))
+            #expect(
+                updated
+                    == CalypsoCustomer(
+                        id: created.id,
+                        email: "a@example.com",
+                        description: "VIP",
+                        externalId: "crm-1",
+                        blocked: false
+                    )
+            )
             #expect(try await client.blockCustomer(id: created.id).blocked)
             #expect(try await !client.unblockCustomer(id: created.id).blocked)
         }
@@ -129,7 +136,10 @@ import Testing
 
     @Test func webhookSubscriptionsCreateListDelete() async throws {
         try await withSandbox { _, client in
-            let request = CalypsoSubscriptionRequest(requestId: "a381f753-3079-4214-9720-b416fc35ca10", url: "http://127.0.0.1:9/hooks")
+            let request = CalypsoSubscriptionRequest(
+                requestId: "a381f753-3079-4214-9720-b416fc35ca10",
+                url: "http://127.0.0.1:9/hooks"
+            )
             let created = try await client.createWebhookSubscription(request)
             #expect(created.requestId == request.requestId)
             #expect(created.publicKey.count == 32 && created.secretKey.count == 32)
@@ -146,8 +156,14 @@ import Testing
 
     @Test func wrongSecretKeyAndStaleTimestampAreRefusedWithCalypsoCodes() async throws {
         try await withSandbox { sandbox, _ in
-            let wrongSecret = try await makeClient(sandbox, credentials: .init(key: merchantPair.key, secret: "not-the-secret"))
-            let wrongKey = try await makeClient(sandbox, credentials: .init(key: "unknown", secret: merchantPair.secret))
+            let wrongSecret = try await makeClient(
+                sandbox,
+                credentials: .init(key: merchantPair.key, secret: "not-the-secret")
+            )
+            let wrongKey = try await makeClient(
+                sandbox,
+                credentials: .init(key: "unknown", secret: merchantPair.secret)
+            )
             let stale = try await makeClient(sandbox) { $0.now = { Date().addingTimeInterval(-181) } }
             let future = try await makeClient(sandbox) { $0.now = { Date().addingTimeInterval(181) } }
             let justInside = try await makeClient(sandbox) { $0.now = { Date().addingTimeInterval(-170) } }
@@ -201,7 +217,11 @@ import Testing
             #expect(try await !client.createCustomer(.init()).id.isEmpty)
         }
         // The sandbox is stopped now: its port refuses connections.
-        var closed = CalypsoClient.Configuration(baseURL: "http://127.0.0.1:1", account: merchantAccount, credentials: merchantPair)
+        var closed = CalypsoClient.Configuration(
+            baseURL: "http://127.0.0.1:1",
+            account: merchantAccount,
+            credentials: merchantPair
+        )
         closed.connectTimeout = .seconds(2)
         let client = CalypsoClient(configuration: closed)
         let refused = await #expect(throws: CalypsoError.self) { try await client.createCustomer(.init()) }

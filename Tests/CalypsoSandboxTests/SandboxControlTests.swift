@@ -15,7 +15,9 @@ import Testing
         var json: JSONValue
     }
 
-    static func send(_ method: HTTPMethod, _ url: String, _ body: String? = nil, headers: [(String, String)] = []) async throws -> Answer {
+    static func send(_ method: HTTPMethod, _ url: String, _ body: String? = nil, headers: [(String, String)] = [])
+        async throws -> Answer
+    {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -33,7 +35,8 @@ import Testing
             let purse = try await client.address(customerId: customer.id, currency: "USDT_TRX")
 
             let confirmed = try await Self.send(
-                .POST, "\(base)/sandbox/deposits",
+                .POST,
+                "\(base)/sandbox/deposits",
                 #"{"customerId":"\#(customer.id)","currency":"TRX","amount":"0.000000000000000001","settle":"later"}"#
             )
             #expect(confirmed.status == 200)
@@ -45,7 +48,9 @@ import Testing
             #expect(try await Self.send(.POST, "\(base)/sandbox/deposits/unknown/settle").status == 404)
 
             let unknown = try await Self.send(
-                .POST, "\(base)/sandbox/deposits", #"{"customerId":"nobody","currency":"TRX","amount":"1"}"#
+                .POST,
+                "\(base)/sandbox/deposits",
+                #"{"customerId":"nobody","currency":"TRX","amount":"1"}"#
             )
             #expect(unknown.status == 404)
             #expect(unknown.json["errorCode"] == "004")
@@ -53,7 +58,8 @@ import Testing
 
             for amount in ["1e-3", "-1", "0.0000000000000000001", "0"] {
                 let refused = try await Self.send(
-                    .POST, "\(base)/sandbox/deposits",
+                    .POST,
+                    "\(base)/sandbox/deposits",
                     #"{"customerId":"\#(customer.id)","currency":"TRX","amount":"\#(amount)"}"#
                 )
                 #expect(refused.status == 400, "amount \(amount)")
@@ -61,12 +67,21 @@ import Testing
             }
 
             let expired = try await Self.send(
-                .POST, "\(base)/sandbox/purses/expire", #"{"customerId":"\#(customer.id)","currency":"TRX"}"#
+                .POST,
+                "\(base)/sandbox/purses/expire",
+                #"{"customerId":"\#(customer.id)","currency":"TRX"}"#
             )
             #expect(expired.json["id"] == .string(purse.id))
-            #expect(try await Self.send(.POST, "\(base)/sandbox/purses/expire", #"{"purseId":"\#(purse.id)"}"#).status == 400)
+            #expect(
+                try await Self.send(.POST, "\(base)/sandbox/purses/expire", #"{"purseId":"\#(purse.id)"}"#).status
+                    == 400
+            )
 
-            let faults = try await Self.send(.PUT, "\(base)/sandbox/faults", #"{"duplicateDeliveryRate":0.5,"apiLagMs":250}"#)
+            let faults = try await Self.send(
+                .PUT,
+                "\(base)/sandbox/faults",
+                #"{"duplicateDeliveryRate":0.5,"apiLagMs":250}"#
+            )
             #expect(faults.json["duplicateDeliveryRate"] == .number("0.5"))
             #expect(faults.json["apiLagMs"] == 250)
             #expect(faults.json["apiErrorRate"] == .number("0.0"))
@@ -86,9 +101,13 @@ import Testing
         try await withSandbox { sandbox, client in
             let customer = try await client.createCustomer(.init())
             _ = try await client.address(customerId: customer.id, currency: "BTC")
-            try sandbox.simulateDeposit(SandboxDeposit(customerId: customer.id, currency: "BTC", amount: try DecimalAmount("0.5")))
+            try sandbox.simulateDeposit(
+                SandboxDeposit(customerId: customer.id, currency: "BTC", amount: try DecimalAmount("0.5"))
+            )
             _ = try await client.blockCustomer(id: customer.id)
-            try sandbox.simulateDeposit(SandboxDeposit(customerId: customer.id, currency: "BTC", amount: try DecimalAmount("0.25")))
+            try sandbox.simulateDeposit(
+                SandboxDeposit(customerId: customer.id, currency: "BTC", amount: try DecimalAmount("0.25"))
+            )
             var declined = SandboxDeposit(customerId: customer.id, currency: "BTC", amount: try DecimalAmount("9"))
             declined.outcome = .declined
             try sandbox.simulateDeposit(declined)
@@ -109,11 +128,18 @@ import Testing
             let customer = try await client.createCustomer(.init())
             _ = try await client.address(customerId: customer.id, currency: "ETH")
             let receipt = try sandbox.simulateDeposit(
-                SandboxDeposit(customerId: customer.id, currency: "ETH", amount: try DecimalAmount("1234567.000000000000000001"))
+                SandboxDeposit(
+                    customerId: customer.id,
+                    currency: "ETH",
+                    amount: try DecimalAmount("1234567.000000000000000001")
+                )
             )
-            let body = #"{"account":"\#(merchantAccount)","timestamp":\#(Int64(Date().timeIntervalSince1970 * 1000)),"payload":{"transactionId":"\#(receipt.transactionId)"}}"#
+            let body =
+                #"{"account":"\#(merchantAccount)","timestamp":\#(Int64(Date().timeIntervalSince1970 * 1000)),"payload":{"transactionId":"\#(receipt.transactionId)"}}"#
             let answer = try await Self.send(
-                .POST, "\(try await sandbox.baseURL())/api/v1/customer-purse/transaction/get", body,
+                .POST,
+                "\(try await sandbox.baseURL())/api/v1/customer-purse/transaction/get",
+                body,
                 headers: [
                     ("Content-Type", "application/json"), ("Key", merchantPair.key),
                     ("Sign", CalypsoSignature.sign(Array(body.utf8), secret: merchantPair.secret)),

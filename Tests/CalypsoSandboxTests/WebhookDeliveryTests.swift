@@ -9,8 +9,12 @@ import Testing
 /// The sandbox's webhook delivery against a small local receiver.
 @Suite(.serialized) struct WebhookDeliveryTests {
     /// Creates a customer with an ETH address and subscribes the receiver to every purse event.
-    static func setUp(_ client: CalypsoClient, url: String) async throws -> (CalypsoCustomer, CalypsoWebhookSubscription) {
-        let subscription = try await client.createWebhookSubscription(.init(requestId: UUID().uuidString.lowercased(), url: url))
+    static func setUp(_ client: CalypsoClient, url: String) async throws -> (
+        CalypsoCustomer, CalypsoWebhookSubscription
+    ) {
+        let subscription = try await client.createWebhookSubscription(
+            .init(requestId: UUID().uuidString.lowercased(), url: url)
+        )
         let customer = try await client.createCustomer(.init())
         _ = try await client.address(customerId: customer.id, currency: "ETH")
         return (customer, subscription)
@@ -33,13 +37,18 @@ import Testing
                 let verifier = WebhookVerifier(keyPairs: [subscription.keyPair])
                 let deliveries = receiver.received
                 for delivery in deliveries {
-                    #expect(try verifier.verify(key: delivery.key, sign: delivery.sign, body: delivery.body) == subscription.keyPair)
+                    #expect(
+                        try verifier.verify(key: delivery.key, sign: delivery.sign, body: delivery.body)
+                            == subscription.keyPair
+                    )
                 }
-                #expect(deliveries.map(\.eventType) == [
-                    "CUSTOMER_PURSE_MEM_POOL_FOUND", "CUSTOMER_PURSE_PENDING_COMPLIANCE",
-                    "CUSTOMER_PURSE_FUNDS_RECEIVED_FOR_PURSE", "CUSTOMER_PURSE_TRANSLATION_TO_ACCOUNT_COMPLETED",
-                    "CUSTOMER_PURSE_EXPIRED",
-                ])
+                #expect(
+                    deliveries.map(\.eventType) == [
+                        "CUSTOMER_PURSE_MEM_POOL_FOUND", "CUSTOMER_PURSE_PENDING_COMPLIANCE",
+                        "CUSTOMER_PURSE_FUNDS_RECEIVED_FOR_PURSE", "CUSTOMER_PURSE_TRANSLATION_TO_ACCOUNT_COMPLETED",
+                        "CUSTOMER_PURSE_EXPIRED",
+                    ]
+                )
                 let ids = deliveries.compactMap { Int($0.eventId) }
                 #expect(ids.count == 5 && ids == ids.sorted() && Set(ids).count == 5)
 
@@ -62,10 +71,12 @@ import Testing
                 #expect(data["transactionHash"]?.stringValue?.hasPrefix("0x") == true)
 
                 let expired = try #require(try deliveries[4].json["data"])
-                #expect(expired == [
-                    "customerId": .string(customer.id), "customerBlocked": false, "purseId": .string(purse.id),
-                    "address": .string(purse.address), "currency": "ETH",
-                ])
+                #expect(
+                    expired == [
+                        "customerId": .string(customer.id), "customerBlocked": false, "purseId": .string(purse.id),
+                        "address": .string(purse.address), "currency": "ETH",
+                    ]
+                )
             }
         }
     }
@@ -87,7 +98,9 @@ import Testing
 
     @Test func failedDeliveriesRetryOnTheScaledScheduleUntilA200() async throws {
         // 500, 204, 503, then 200: every non-200 answer, other 2xx included, is a failure.
-        let receiver = WebhookReceiver { attempt in [.internalServerError, .noContent, .serviceUnavailable][safe: attempt] ?? .ok }
+        let receiver = WebhookReceiver { attempt in
+            [.internalServerError, .noContent, .serviceUnavailable][safe: attempt] ?? .ok
+        }
         let timeScale = 0.01
         try await receiver.run { url in
             try await withSandbox(sandboxConfiguration(timeScale: timeScale)) { sandbox, client in
@@ -113,7 +126,11 @@ import Testing
 
     @Test func retryScheduleIsCalypsosFibonacciSeries() {
         #expect(CalypsoRetrySchedule.gaps.count == 19)
-        #expect(CalypsoRetrySchedule.gaps.prefix(6) == [.seconds(30), .seconds(30), .seconds(60), .seconds(90), .seconds(150), .seconds(240)])
+        #expect(
+            CalypsoRetrySchedule.gaps.prefix(6) == [
+                .seconds(30), .seconds(30), .seconds(60), .seconds(90), .seconds(150), .seconds(240),
+            ]
+        )
         #expect(CalypsoRetrySchedule.gaps.last == .seconds(125_430))
     }
 

@@ -24,13 +24,21 @@ import Testing
         }
         let good = CalypsoSignature.sign(body, secret: "s-new")
         #expect(throws: WebhookVerifier.Failure.missingKey) { try verifier.verify(key: nil, sign: good, body: body) }
-        #expect(throws: WebhookVerifier.Failure.unknownKey) { try verifier.verify(key: "other", sign: good, body: body) }
-        #expect(throws: WebhookVerifier.Failure.missingSignature) { try verifier.verify(key: "new", sign: nil, body: body) }
-        #expect(throws: WebhookVerifier.Failure.badSignature) { try verifier.verify(key: "old", sign: good, body: body) }
+        #expect(throws: WebhookVerifier.Failure.unknownKey) {
+            try verifier.verify(key: "other", sign: good, body: body)
+        }
+        #expect(throws: WebhookVerifier.Failure.missingSignature) {
+            try verifier.verify(key: "new", sign: nil, body: body)
+        }
+        #expect(throws: WebhookVerifier.Failure.badSignature) {
+            try verifier.verify(key: "old", sign: good, body: body)
+        }
         #expect(throws: WebhookVerifier.Failure.badSignature) {
             try verifier.verify(key: "new", sign: good, body: Data(#"{"id":2}"#.utf8))
         }
-        #expect(throws: WebhookVerifier.Failure.badSignature) { try verifier.verify(key: "new", sign: "zz", body: body) }
+        #expect(throws: WebhookVerifier.Failure.badSignature) {
+            try verifier.verify(key: "new", sign: "zz", body: body)
+        }
     }
 
     @Test func mismatchedRotationListsAreRefused() {

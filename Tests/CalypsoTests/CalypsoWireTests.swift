@@ -1,6 +1,6 @@
 import PurserJSON
-import Testing
 import PurserSchema
+import Testing
 
 @testable import Calypso
 
@@ -32,7 +32,9 @@ import PurserSchema
     @Test func purseStatusAcceptsBothArchiveSpellings() throws {
         let purses = try JSONValueDecoder().decode(
             [CalypsoPurse].self,
-            from: Array(#"[{"id":"a","address":"x","status":"ARCHIEVED"},{"id":"b","address":"y","status":"ARCHIVED"}]"#.utf8)
+            from: Array(
+                #"[{"id":"a","address":"x","status":"ARCHIEVED"},{"id":"b","address":"y","status":"ARCHIVED"}]"#.utf8
+            )
         )
         #expect(purses.allSatisfy { $0.status?.isArchived == true })
         #expect(purses[0].status?.rawValue == "ARCHIEVED")
