@@ -13,6 +13,7 @@ import ServiceLifecycle
 /// stops (unsent records stay in the spool), and only then the producer flushes.
 public struct IngestService: Service {
     private let application: Application<RouterResponder<BasicRequestContext>>
+    private let spool: Spool?
 
     /// - Parameters:
     ///   - configuration: address, limits, webhook key pairs, spool location.
@@ -63,6 +64,7 @@ public struct IngestService: Service {
             let text = metrics.render(spool: spool?.stats)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
+        self.spool = spool
         application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
@@ -88,7 +90,14 @@ public struct IngestService: Service {
         return configuration
     }
 
+    /// Serves until graceful shutdown, then closes the spool (what it holds stays on disk).
     public func run() async throws {
-        try await application.run()
+        do {
+            try await application.run()
+        } catch {
+            await spool?.close()
+            throw error
+        }
+        await spool?.close()
     }
 }

@@ -31,6 +31,7 @@ struct SpoolTests {
             let spool = try Spool(directory: directory.path, maxBytes: 1 << 20, logger: testLogger)
             for record in records { try await spool.append(record) }
             #expect(spool.stats.records == 20)
+            await spool.close()
         }
         let reopened = try Spool(directory: directory.path, maxBytes: 1 << 20, logger: testLogger)
         #expect(reopened.stats.records == 20)
@@ -64,6 +65,7 @@ struct SpoolTests {
             let firstThree = try await spool.nextBatch(limit: 3)
             try await spool.acknowledge(through: firstThree[2].end, count: 3)
             #expect(spool.stats.records == 2)
+            await spool.close()
         }
         let reopened = try Spool(directory: directory.path, maxBytes: 1 << 20, logger: testLogger)
         let rest = try await reopened.nextBatch(limit: 10)
@@ -103,14 +105,17 @@ struct SpoolTests {
         #expect(try await spool.nextBatch(limit: 10).count == 1)
     }
 
-    @Test("a second process cannot open a spool in use")
-    func exclusive() throws {
+    @Test("a spool in use cannot be opened a second time until it is closed")
+    func exclusive() async throws {
         let directory = try TemporaryDirectory()
         let spool = try Spool(directory: directory.path, maxBytes: 1 << 20, logger: testLogger)
         #expect(throws: SpoolIOError.self) {
             _ = try Spool(directory: directory.path, maxBytes: 1 << 20, logger: testLogger)
         }
-        withExtendedLifetime(spool) {}
+        await spool.close()
+        let reopened = try Spool(directory: directory.path, maxBytes: 1 << 20, logger: testLogger)
+        await #expect(throws: SpoolError.self) { try await spool.append(sampleRecord(0)) }
+        await reopened.close()
     }
 
     @Test("a tail torn at any byte of the last record is detected and every earlier record recovered")

@@ -4,13 +4,15 @@ import Synchronization
 
 /// Why the spool refused a record. Ingest answers 503 with `Retry-After` for every case.
 public struct SpoolError: Error, CustomStringConvertible {
-    private enum Code { case full, io }
+    private enum Code { case full, closed, io }
     private let code: Code
     /// The failed file system call, for `.io`.
     public let underlying: SpoolIOError?
 
     /// The record would take the spool past `INGEST_SPOOL_MAX_BYTES`.
     public static let full = SpoolError(code: .full, underlying: nil)
+    /// The spool was closed (the service is stopping).
+    public static let closed = SpoolError(code: .closed, underlying: nil)
 
     static func io(_ error: SpoolIOError) -> SpoolError {
         SpoolError(code: .io, underlying: error)
@@ -21,6 +23,7 @@ public struct SpoolError: Error, CustomStringConvertible {
     public var description: String {
         switch code {
         case .full: "spool full"
+        case .closed: "spool closed"
         case .io: underlying.map(\.description) ?? "spool write failed"
         }
     }
@@ -52,6 +55,7 @@ public final class Spool: Sendable {
     private struct State {
         var queued: [PendingAppend] = []
         var isWriting = false
+        var isClosed = false
         /// Records and bytes queued or being written.
         var pendingRecords = 0
         var pendingBytes = 0
@@ -94,18 +98,32 @@ public final class Spool: Sendable {
     public func append(_ record: SpoolRecord) async throws {
         let frame = SpoolFrame.encode(record.encoded())
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let startWriting = state.withLock { state -> Bool? in
-                guard state.storedBytes + state.pendingBytes + frame.count <= maxBytes else { return nil }
+            let startWriting = state.withLock { state -> Result<Bool, SpoolError> in
+                guard !state.isClosed else { return .failure(.closed) }
+                guard state.storedBytes + state.pendingBytes + frame.count <= maxBytes else { return .failure(.full) }
                 state.queued.append(PendingAppend(frame: frame, continuation: continuation))
                 state.pendingRecords += 1
                 state.pendingBytes += frame.count
                 defer { state.isWriting = true }
-                return !state.isWriting
+                return .success(!state.isWriting)
             }
             switch startWriting {
-            case nil: continuation.resume(throwing: SpoolError.full)
-            case true: queue.async { self.writeQueuedAppends() }
-            case false: break
+            case .failure(let error): continuation.resume(throwing: error)
+            case .success(true): queue.async { self.writeQueuedAppends() }
+            case .success(false): break
+            }
+        }
+    }
+
+    /// Refuses further appends, waits for those under way, then closes the files and releases the
+    /// directory's lock, so another instance can open it at once.
+    public func close() async {
+        state.withLock { $0.isClosed = true }
+        await withCheckedContinuation { continuation in
+            // Queued after any pending write, so those finish first.
+            queue.async {
+                self.store.withLock { $0.close() }
+                continuation.resume()
             }
         }
     }

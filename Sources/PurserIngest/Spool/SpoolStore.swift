@@ -47,7 +47,8 @@ final class SpoolStore {
     /// Size after which appends start a new segment, so drained space is returned segment by segment.
     let segmentBytes: Int
     private let logger: Logger
-    private let lock: SpoolFile
+    /// Held from opening until ``close()``; `nil` once closed.
+    private var lock: SpoolFile?
     private var segments: [Segment] = []
     private var cursor = SpoolPosition(segment: 0, offset: 0)
     private(set) var recordCount = 0
@@ -62,8 +63,9 @@ final class SpoolStore {
         self.segmentBytes = segmentBytes
         self.logger = logger
         try SpoolFile.makeDirectory(directory)
-        lock = try SpoolFile(path: directory + "/LOCK")
+        let lock = try SpoolFile(path: directory + "/LOCK")
         try lock.lockExclusively()
+        self.lock = lock
         try SpoolFile.remove(cursorPath + ".tmp")
         cursor = try readCursor() ?? cursor
         try openSegments()
@@ -143,6 +145,12 @@ final class SpoolStore {
         }
         try writeCursor()
         try removeSegments(before: cursor.segment)
+    }
+
+    /// Closes the files and releases the directory for another process (or a later instance).
+    func close() {
+        segments = []
+        lock = nil
     }
 
     // MARK: Recovery
