@@ -8,7 +8,7 @@ extension CalypsoSandbox {
     /// `{errorCode, message}` with 400 (bad input) or 404 (unknown id).
     func addControlRoutes(to router: Router<BasicRequestContext>) {
         control(router, .post, "/sandbox/deposits") { sandbox, body, _ in
-            let request = try Self.decode(DepositRequest.self, from: body)
+            let request = try Self.decode(SandboxDepositRequest.self, from: body)
             return try sandbox.simulateDeposit(try request.deposit())
         }
         control(router, .post, "/sandbox/deposits/{transactionId}/settle") { sandbox, _, parameters in
@@ -79,35 +79,7 @@ extension CalypsoSandbox {
     }
 }
 
-/// `POST /sandbox/deposits`: `amount` is a decimal string; the rest mirrors ``SandboxDeposit``.
-private struct DepositRequest: Decodable {
-    var customerId: String
-    var currency: String
-    var amount: String
-    var outcome: SandboxDeposit.Outcome?
-    var mempool: Bool?
-    var settle: SandboxDeposit.Settlement?
-    var apiLagMs: Int?
-    var addressFrom: String?
-
-    func deposit() throws(SandboxError) -> SandboxDeposit {
-        let exact: DecimalAmount
-        do {
-            exact = try DecimalAmount(amount)
-        } catch {
-            throw .badRequest("amount \(amount) is not a decimal number: \(error)")
-        }
-        var deposit = SandboxDeposit(customerId: customerId, currency: currency, amount: exact)
-        deposit.outcome = outcome ?? .confirmed
-        deposit.includesMempoolEvent = mempool ?? true
-        deposit.settlement = settle ?? .now
-        deposit.apiLag = apiLagMs.map { .milliseconds($0) }
-        deposit.addressFrom = addressFrom
-        return deposit
-    }
-}
-
-private struct ExpireRequest: Decodable {
+struct ExpireRequest: Codable {
     var purseId: String?
     var customerId: String?
     var currency: String?

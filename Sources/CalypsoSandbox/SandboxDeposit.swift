@@ -77,3 +77,42 @@ public struct SandboxLedger: Sendable, Hashable, Codable {
 
     public func customer(_ id: String) -> Customer? { customers.first { $0.customerId == id } }
 }
+
+/// The body of `POST /sandbox/deposits`: `amount` is a decimal string; the rest mirrors ``SandboxDeposit``.
+struct SandboxDepositRequest: Codable {
+    var customerId: String
+    var currency: String
+    var amount: String
+    var outcome: SandboxDeposit.Outcome?
+    var mempool: Bool?
+    var settle: SandboxDeposit.Settlement?
+    var apiLagMs: Int64?
+    var addressFrom: String?
+
+    init(_ deposit: SandboxDeposit) {
+        customerId = deposit.customerId
+        currency = deposit.currency
+        amount = deposit.amount.text
+        outcome = deposit.outcome
+        mempool = deposit.includesMempoolEvent
+        settle = deposit.settlement
+        apiLagMs = deposit.apiLag?.milliseconds
+        addressFrom = deposit.addressFrom
+    }
+
+    func deposit() throws(SandboxError) -> SandboxDeposit {
+        let exact: DecimalAmount
+        do {
+            exact = try DecimalAmount(amount)
+        } catch {
+            throw .badRequest("amount \(amount) is not a decimal number: \(error)")
+        }
+        var deposit = SandboxDeposit(customerId: customerId, currency: currency, amount: exact)
+        deposit.outcome = outcome ?? .confirmed
+        deposit.includesMempoolEvent = mempool ?? true
+        deposit.settlement = settle ?? .now
+        deposit.apiLag = apiLagMs.map { .milliseconds($0) }
+        deposit.addressFrom = addressFrom
+        return deposit
+    }
+}

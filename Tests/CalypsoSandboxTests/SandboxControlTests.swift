@@ -97,6 +97,54 @@ import Testing
         }
     }
 
+    @Test func controlClientDrivesTheSandboxOverHTTP() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.run { url in
+            try await withSandbox { sandbox, client in
+                let control = SandboxControlClient(baseURL: try await sandbox.baseURL())
+                let subscription = try await client.createWebhookSubscription(.init(requestId: "sub-1", url: url))
+                let customer = try await client.createCustomer(.init())
+                let purse = try await client.address(customerId: customer.id, currency: "USDT_BSC")
+
+                var deposit = SandboxDeposit(
+                    customerId: customer.id,
+                    currency: "ETH",
+                    amount: try DecimalAmount("0.000000000000000042")
+                )
+                deposit.settlement = .later
+                deposit.includesMempoolEvent = false
+                let receipt = try await control.simulateDeposit(deposit)
+                #expect(receipt.purseId == purse.id && receipt.address == purse.address)
+                try await control.settle(transactionId: receipt.transactionId)
+                #expect(try await client.transaction(id: receipt.transactionId).translationToAccountCompleted)
+
+                var faults = SandboxFaults()
+                faults.apiLag = .milliseconds(1500)
+                faults.duplicateDeliveryRate = 0.1
+                #expect(try await control.setFaults(faults) == faults)
+                #expect(try await control.faults() == faults)
+                #expect(sandbox.faults == faults)
+
+                #expect(try await control.expirePurse(customerId: customer.id, currency: "ETH") == purse)
+                let refused = await #expect(throws: SandboxError.self) { try await control.expirePurse(id: purse.id) }
+                #expect(refused?.status == 400 && refused?.errorCode == "001")
+
+                let ledger = try await control.ledger()
+                #expect(ledger == sandbox.ledger())
+                #expect(ledger.customer(customer.id)?.confirmed.map(\.amount) == ["0.000000000000000042"])
+
+                #expect(try await eventually { receiver.received.count == 4 })
+                let statistics = try await control.deliveryStatistics(requestId: subscription.requestId)
+                #expect(statistics.delivered == 4 && statistics.attempts == 4)
+                try await control.unblockSubscription(requestId: subscription.requestId)
+                let missing = await #expect(throws: SandboxError.self) {
+                    try await control.deliveryStatistics(requestId: "unknown")
+                }
+                #expect(missing?.status == 404)
+            }
+        }
+    }
+
     @Test func ledgerSeparatesConfirmedDeclinedAndBlockedDeposits() async throws {
         try await withSandbox { sandbox, client in
             let customer = try await client.createCustomer(.init())
