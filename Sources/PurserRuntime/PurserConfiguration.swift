@@ -4,7 +4,8 @@ import PurserSchema
 ///
 /// Tests build one directly with ``init(brokers:)`` and adjust the `var`s.
 public struct PurserConfiguration: Sendable {
-    /// Where Kafka is (`KAFKA_BROKERS`).
+    /// Where Kafka is (`KAFKA_BROKERS`). Once an embedded broker runs, set this to its address (rather than
+    /// building a new configuration) so the embedded broker's defaults, such as at-least-once, stay.
     public var brokers: KafkaBrokers
     /// Extra librdkafka properties (security, SASL, TLS), applied after every typed setting
     /// (loaded from `KAFKA_PROPERTIES_FILE`). Default: none.

@@ -1,4 +1,5 @@
 import Logging
+import Foundation
 import Metrics
 import PurserKafka
 import ServiceLifecycle
@@ -16,6 +17,10 @@ public final class WorkerService: Service, ReadinessReporting, Sendable {
     let metrics: WorkerMetrics
     let ready = Atomic<Bool>(false)
     let hasRun = Atomic<Bool>(false)
+    /// Which instance of this worker in the process this is, counting from 0.
+    let instance: Int
+
+    private static let instanceCounts = Mutex<[String: Int]>([:])
 
     /// - Parameters:
     ///   - worker: The business rule.
@@ -34,6 +39,10 @@ public final class WorkerService: Service, ReadinessReporting, Sendable {
         logger[metadataKey: LoggingKeys.worker] = .string(worker.name)
         self.logger = logger
         self.metrics = WorkerMetrics(worker: worker.name, factory: metricsFactory)
+        self.instance = Self.instanceCounts.withLock { counts in
+            defer { counts[worker.name, default: 0] += 1 }
+            return counts[worker.name, default: 0]
+        }
     }
 
     /// `true` while the worker is a member of its group and consuming.
@@ -61,7 +70,8 @@ extension WorkerService {
                     bootstrapServers: servers,
                     logger: logger,
                     metrics: metrics,
-                    deadLetterTopic: deadLetterTopic
+                    deadLetterTopic: deadLetterTopic,
+                    transactionalID: transactionalID
                 )
                 defer { ready.store(false, ordering: .relaxed) }
                 try await session.run(bootstrapServers: servers) { ready.store(true, ordering: .relaxed) }
@@ -78,6 +88,12 @@ extension WorkerService {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
             }
         }
+    }
+
+    /// Stable across restarts of the same deployment slot (host name) and unique among the instances of
+    /// this worker in one process, so a restarted instance fences its predecessor's open transaction.
+    var transactionalID: String {
+        "purser-\(worker.name)-\(ProcessInfo.processInfo.hostName)-\(instance)"
     }
 
     /// Backoff between sessions: 1 s doubling up to a minute.

@@ -18,6 +18,8 @@ final class WorkerSession: Sendable {
     let reader: KafkaPartitionReader
     let state: ProcessingState
     let producer: KafkaProducer
+    /// Present with `PROCESSING_GUARANTEE=exactly_once`: outputs and offsets commit in transactions.
+    let transactions: TransactionGate?
     /// Set once, right after the consumer is created (the consumer needs this session's rebalance hooks).
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
     private let failure = Mutex<(any Error)?>(nil)
@@ -36,7 +38,8 @@ final class WorkerSession: Sendable {
         bootstrapServers: [String],
         logger: Logger,
         metrics: WorkerMetrics,
-        deadLetterTopic: String
+        deadLetterTopic: String,
+        transactionalID: String
     ) throws {
         self.worker = worker
         self.configuration = configuration
@@ -52,6 +55,12 @@ final class WorkerSession: Sendable {
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
         producerConfiguration.client.clientID = "purser-\(worker.name)"
         producerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        if configuration.processingGuarantee == .exactlyOnce {
+            producerConfiguration.transactionalID = transactionalID
+            transactions = TransactionGate()
+        } else {
+            transactions = nil
+        }
         self.producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         (starts, startsContinuation) = AsyncStream.makeStream()
     }
@@ -66,6 +75,11 @@ final class WorkerSession: Sendable {
         )
         consumerConfiguration.client.clientID = "purser-\(worker.name)"
         consumerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        if transactions != nil {
+            // Offsets go through transactions only.
+            consumerConfiguration.isAutoCommitEnabled = false
+            consumerConfiguration.commitsOnRevoke = false
+        }
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration,
             logger: logger,
@@ -75,11 +89,12 @@ final class WorkerSession: Sendable {
             )
         )
         consumerBox.withLock { $0 = consumer }
+        if transactions != nil {
+            try await producer.initTransactions()
+            try producer.beginTransaction()
+        }
         try consumer.subscribe(topics: worker.inputTopics)
         onJoined()
-        if configuration.processingGuarantee == .exactlyOnce {
-            logger.warning("PROCESSING_GUARANTEE=exactly_once is not available yet; committing at least once")
-        }
         logger.info("Worker started", metadata: ["purser.topics": .string(worker.inputTopics.joined(separator: ","))])
 
         try await withThrowingDiscardingTaskGroup { group in
@@ -90,7 +105,9 @@ final class WorkerSession: Sendable {
             }
             group.cancelAll()
         }
-        storeCommittableOffsets(consumer)
+        if failure.withLock({ $0 }) == nil {
+            await commit(consumer)
+        }
         await consumer.shutdown()
         await producer.shutdown()
         if let failure = failure.withLock({ $0 }) { throw failure }
@@ -133,8 +150,16 @@ final class WorkerSession: Sendable {
             partitions: reader
         )
         let outcome = await processor.process(record)
-        let published = await publish(outcome, of: record)
-        apply(state.settle(record, finished: published))
+        // With transactions, a record is settled inside its send so a commit covers its outputs.
+        let settle = {
+            let published = await self.publish(outcome, of: record)
+            self.apply(self.state.settle(record, finished: published))
+        }
+        if let transactions {
+            await transactions.withSend(settle)
+        } else {
+            await settle()
+        }
         metrics.inFlight.record(state.held)
     }
 
@@ -200,7 +225,7 @@ final class WorkerSession: Sendable {
     private func commitPeriodically(_ consumer: KafkaConsumer) async {
         var lastLagUpdate = ContinuousClock.now
         while (try? await Task.sleep(for: configuration.commitInterval)) != nil {
-            storeCommittableOffsets(consumer)
+            await commit(consumer)
             if ContinuousClock.now - lastLagUpdate >= Self.lagInterval {
                 lastLagUpdate = .now
                 await updateLag(consumer)
@@ -222,10 +247,37 @@ final class WorkerSession: Sendable {
         metrics.lag.record(lag)
     }
 
-    /// At-least-once: offsets of finished records are stored; the consumer commits them in the background,
-    /// on revoke and on close.
-    private func storeCommittableOffsets(_ consumer: KafkaConsumer) {
-        let offsets = state.committableOffsets
+    /// Makes finished records durable.
+    ///
+    /// At-least-once: their offsets are stored, and the consumer commits them in the background, on revoke
+    /// and on close. Exactly-once: the open transaction is committed with their offsets and a new one begun.
+    private func commit(_ consumer: KafkaConsumer, extra: [TopicPartition: Int64] = [:]) async {
+        guard let transactions else {
+            storeOffsets(state.committableOffsets.merging(extra) { $1 }, consumer)
+            return
+        }
+        await transactions.withCommit {
+            let offsets = state.committableOffsets.merging(extra) { $1 }
+            do {
+                if !offsets.isEmpty {
+                    try await producer.sendOffsetsToTransaction(
+                        offsets.map { TopicPartitionOffset($0.key, offset: $0.value) },
+                        of: consumer
+                    )
+                }
+                try await producer.commitTransaction()
+                state.markCommitted(offsets)
+                try producer.beginTransaction()
+            } catch {
+                // Abortable or fatal (e.g. fenced): drop the transaction and re-join from the committed
+                // offsets, so nothing uncommitted is skipped and nothing crashes in a loop.
+                try? await producer.abortTransaction()
+                fail(error)
+            }
+        }
+    }
+
+    private func storeOffsets(_ offsets: [TopicPartition: Int64], _ consumer: KafkaConsumer) {
         guard !offsets.isEmpty else { return }
         do {
             _ = try consumer.storeOffsets(offsets.map { TopicPartitionOffset($0.key, offset: $0.value) })
@@ -267,8 +319,10 @@ final class WorkerSession: Sendable {
             logger.warning("Revoking partitions with records still running; they will be processed again")
         }
         let offsets = state.completeRevoke(partitions)
-        if !isLost, !offsets.isEmpty, let consumer = consumerBox.withLock({ $0 }) {
-            _ = try? consumer.storeOffsets(offsets.map { TopicPartitionOffset($0.key, offset: $0.value) })
+        if let consumer = consumerBox.withLock({ $0 }) {
+            // Lost partitions may already belong to another member: commit nothing for them.
+            let final = isLost ? [:] : offsets
+            _ = Self.blocking(timeout: Self.hookTimeout) { await self.commit(consumer, extra: final) }
         }
         let worker = worker
         _ = Self.blocking(timeout: Self.hookTimeout) { await worker.partitionsRevoked(partitions) }

@@ -134,6 +134,8 @@ struct WorkerFixture {
     /// A configuration for tests: short session and commit interval, quick retries.
     func configuration(maxInFlight: Int = 16) -> PurserConfiguration {
         var configuration = PurserConfiguration(brokers: .servers(kafka.brokers))
+        // The embedded broker does not store offsets sent in a transaction.
+        configuration.processingGuarantee = .atLeastOnce
         configuration.maxInFlight = maxInFlight
         configuration.commitInterval = .milliseconds(100)
         configuration.retry.initialDelay = .milliseconds(20)
