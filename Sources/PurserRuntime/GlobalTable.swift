@@ -17,6 +17,10 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
     /// Turns a record into a key and its new value (`nil` deletes the key); returning `nil` skips the record.
     public typealias Decode = @Sendable (InputRecord) throws -> (key: String, value: Value?)?
 
+    /// How long to wait for a record before asking the consumer how far it got (the last offsets of a
+    /// partition may be transaction markers, which are never delivered).
+    static var idleCheck: Duration { .milliseconds(200) }
+
     /// How long ``value(forKey:)`` waits for the initial load before failing with a transient error.
     public static var loadTimeout: Duration { .seconds(60) }
 
@@ -26,6 +30,8 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
     let decode: Decode
     private let state = Mutex(TableState<Value>())
     private let hasRun = Atomic(false)
+    /// Set by ``run()``; ``catchUp()`` asks it for the partitions' ends.
+    private let admin = Mutex<KafkaAdmin?>(nil)
 
     /// - Parameters:
     ///   - topic: Full topic name (with `TOPIC_PREFIX`).
@@ -51,10 +57,13 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
     public func run() async throws {
         precondition(!hasRun.exchange(true, ordering: .relaxed), "GlobalTable.run() may be called only once")
         guard let servers = configuration.brokers.bootstrapServers else { throw EmbeddedBrokerNotStartedError() }
-        let reader = KafkaPartitionReader(bootstrapServers: servers, properties: configuration.kafkaProperties, logger: logger)
-        let consumer = try reader.makeConsumer()
+        let admin = try KafkaAdmin.make(configuration, servers: servers, logger: logger)
+        var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: servers, groupID: nil)
+        consumerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        self.admin.withLock { $0 = admin }
         do {
-            try await follow(with: consumer)
+            try await follow(with: consumer, admin: admin)
             await consumer.shutdown()
             resume(state.withLock { $0.fail(CancellationError()) })
         } catch {
@@ -64,14 +73,17 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
         }
     }
 
-    private func follow(with consumer: KafkaConsumer) async throws {
-        let partitions = try await consumer.partitions(of: topic)
-        let ends = try await highWatermarks(partitions, consumer)
+    private func follow(with consumer: KafkaConsumer, admin: KafkaAdmin) async throws {
+        guard let count = try await admin.listTopics()[topic] else {
+            throw KafkaError(code: .unknownTopic, message: "no topic \(topic)")
+        }
+        let partitions = (0..<Int32(count)).map { TopicPartition(topic, $0) }
+        let ends = try await highWatermarks(partitions, admin)
         resume(state.withLock { $0.startLoading(until: ends) })
         try consumer.assign(partitions.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
         logger.info("Loading table", metadata: ["purser.partitions": .stringConvertible(partitions.count)])
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if let record = try await consumer.nextRecord(within: KafkaPartitionReader.idleCheck) {
+            if let record = try await consumer.nextRecord(within: Self.idleCheck) {
                 apply(InputRecord(record))
             } else {
                 let positions = try consumer.position(partitions).map { ($0.topicPartition.partition, $0.offset) }
@@ -104,18 +116,10 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
 
     /// Waits until the table has read every record published before this call.
     public func catchUp() async throws {
+        try await wait(until: { $0.isLoaded })
         let partitions = state.withLock { Array($0.positions.keys) }
-        guard let servers = configuration.brokers.bootstrapServers else { throw EmbeddedBrokerNotStartedError() }
-        let reader = KafkaPartitionReader(bootstrapServers: servers, properties: configuration.kafkaProperties, logger: logger)
-        let consumer = try reader.makeConsumer()
-        let ends: [Int32: Int64]
-        do {
-            ends = try await highWatermarks(partitions.map { TopicPartition(topic, $0) }, consumer)
-            await consumer.shutdown()
-        } catch {
-            await consumer.shutdown()
-            throw error
-        }
+        guard let admin = admin.withLock({ $0 }) else { throw CancellationError() }
+        let ends = try await highWatermarks(partitions.map { TopicPartition(topic, $0) }, admin)
         try await wait(until: { $0.hasReached(ends) })
     }
 
@@ -155,10 +159,10 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
         for wakeUp in wakeUps { wakeUp.continuation.resume(with: wakeUp.result) }
     }
 
-    private func highWatermarks(_ partitions: [TopicPartition], _ consumer: KafkaConsumer) async throws -> [Int32: Int64] {
+    private func highWatermarks(_ partitions: [TopicPartition], _ admin: KafkaAdmin) async throws -> [Int32: Int64] {
         var ends: [Int32: Int64] = [:]
         for partition in partitions {
-            ends[partition.partition] = try await consumer.watermarks(partition).high
+            ends[partition.partition] = try await admin.watermarks(partition).high
         }
         return ends
     }

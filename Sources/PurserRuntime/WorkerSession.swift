@@ -46,11 +46,7 @@ final class WorkerSession: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.deadLetterTopic = deadLetterTopic
-        self.reader = KafkaPartitionReader(
-            bootstrapServers: bootstrapServers,
-            properties: configuration.kafkaProperties,
-            logger: logger
-        )
+        self.reader = KafkaPartitionReader(admin: try KafkaAdmin.make(configuration, servers: bootstrapServers, logger: logger))
         self.state = ProcessingState(maxInFlight: configuration.maxInFlight)
         var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
         producerConfiguration.client.clientID = "purser-\(worker.name)"

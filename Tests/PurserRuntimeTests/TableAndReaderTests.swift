@@ -17,7 +17,9 @@ struct TableAndReaderTests {
             _ = try await producer.send(ProducerRecord(topic: topic, partition: 1, key: "c\(index % 4)", value: "tx-\(index)"))
         }
         _ = try await producer.send(ProducerRecord(topic: topic, partition: 2, key: "c9", value: "elsewhere"))
-        let reader = KafkaPartitionReader(bootstrapServers: kafka.brokers, properties: [:], logger: KafkaTesting.logger)
+        let reader = KafkaPartitionReader(
+            admin: try KafkaAdmin.make(PurserConfiguration(brokers: .servers(kafka.brokers)), servers: kafka.brokers, logger: KafkaTesting.logger)
+        )
 
         var values: [String] = []
         try await reader.readFromBeginning(topic: topic, partition: 1) { record in
