@@ -16,7 +16,7 @@ public final class CalypsoSandbox: Service, Sendable {
     public let configuration: SandboxConfiguration
     let dispatcher: WebhookDispatcher
     let logger: Logger
-    private let world: Mutex<SandboxWorld>
+    private let world: LockedWorld
     private let control: Mutex<Control>
     private let listening = Mutex(Listening())
 
@@ -36,7 +36,8 @@ public final class CalypsoSandbox: Service, Sendable {
         self.logger = logger
         let seed = configuration.seed ?? UInt64.random(in: .min ... .max)
         var seeds = SeededRandom(seed: seed)
-        world = Mutex(SandboxWorld(seed: seeds.next()))
+        let world = LockedWorld(SandboxWorld(seed: seeds.next()))
+        self.world = world
         control = Mutex(Control(faults: configuration.faults, random: SeededRandom(seed: seeds.next())))
         dispatcher = WebhookDispatcher(
             configuration: .init(
@@ -46,7 +47,8 @@ public final class CalypsoSandbox: Service, Sendable {
             ),
             seed: seeds.next(),
             faults: configuration.faults,
-            logger: logger
+            logger: logger,
+            onSend: { step, instant in world.state.withLock { $0.reveal(step, at: instant) } }
         )
         if let url = configuration.webhookURL {
             let pair = configuration.webhookKeyPair ?? CalypsoKeyPair(key: seeds.hex(32), secret: seeds.hex(32))
@@ -130,7 +132,7 @@ public final class CalypsoSandbox: Service, Sendable {
     public func simulateDeposit(_ deposit: SandboxDeposit) throws(SandboxError) -> SandboxDepositReceipt {
         let apiLag = deposit.apiLag ?? faults.apiLag
         let now = Date()
-        let (receipt, events) = try world.withLock { world throws(SandboxError) in
+        let (receipt, events) = try world.state.withLock { world throws(SandboxError) in
             try world.deposit(deposit, apiLag: apiLag, now: now, instant: .now)
         }
         dispatcher.publish(events, at: now)
@@ -139,8 +141,8 @@ public final class CalypsoSandbox: Service, Sendable {
 
     /// Credits a deposit made with ``SandboxDeposit/Settlement/later``.
     public func settle(transactionId: String) throws(SandboxError) {
-        let event = try world.withLock { world throws(SandboxError) in
-            try world.settle(transactionId: transactionId, instant: .now)
+        let event = try world.state.withLock { world throws(SandboxError) in
+            try world.settle(transactionId: transactionId)
         }
         dispatcher.publish([event], at: Date())
     }
@@ -149,7 +151,7 @@ public final class CalypsoSandbox: Service, Sendable {
     /// next `address/get` for its customer and address family issues a new purse and address.
     @discardableResult
     public func expirePurse(id: String) throws(SandboxError) -> CalypsoPurseAddress {
-        let (purse, event) = try world.withLock { world throws(SandboxError) in try world.expirePurse(id: id) }
+        let (purse, event) = try world.state.withLock { world throws(SandboxError) in try world.expirePurse(id: id) }
         dispatcher.publish([event], at: Date())
         return purse
     }
@@ -157,7 +159,7 @@ public final class CalypsoSandbox: Service, Sendable {
     /// Expires the customer's active purse for `currency`.
     @discardableResult
     public func expirePurse(customerId: String, currency: String) throws(SandboxError) -> CalypsoPurseAddress {
-        let id = try world.withLock { world throws(SandboxError) in
+        let id = try world.state.withLock { world throws(SandboxError) in
             try world.activePurseId(customerId: customerId, currency: currency)
         }
         return try expirePurse(id: id)
@@ -179,7 +181,7 @@ public final class CalypsoSandbox: Service, Sendable {
 
     /// Confirmed and declined deposits per customer.
     public func ledger() -> SandboxLedger {
-        world.withLock { $0.ledger() }
+        world.state.withLock { $0.ledger() }
     }
 
     /// The subscriptions, with their key pairs and blocked flags.
@@ -199,7 +201,7 @@ public final class CalypsoSandbox: Service, Sendable {
     // MARK: For the API routes
 
     func withWorld<T: Sendable>(_ body: (inout SandboxWorld) throws(SandboxError) -> T) throws(SandboxError) -> T {
-        try world.withLock { world throws(SandboxError) in try body(&world) }
+        try world.state.withLock { world throws(SandboxError) in try body(&world) }
     }
 
     /// Draws this call's injected faults: the latency to add and whether to fail it.
@@ -209,6 +211,14 @@ public final class CalypsoSandbox: Service, Sendable {
             return (control.faults.apiLatency, fails ? control.faults.apiErrorStatus : nil)
         }
     }
+}
+
+/// The world behind its lock, shared with the dispatcher, which reveals deposit steps to
+/// `transaction/get` as their webhooks go out.
+final class LockedWorld: Sendable {
+    let state: Mutex<SandboxWorld>
+
+    init(_ world: SandboxWorld) { state = Mutex(world) }
 }
 
 /// Runs `service` in its own `ServiceGroup`, waits for `ready`, runs `body`, then shuts the

@@ -29,8 +29,8 @@ public struct SandboxDeposit: Sendable, Hashable {
     /// Whether `…_MEM_POOL_FOUND` comes first (Calypso does not guarantee it).
     public var includesMempoolEvent = true
     public var settlement: Settlement = .now
-    /// How long `transaction/get` keeps showing the first state after later webhooks were
-    /// sent; `nil` uses the faults' ``SandboxFaults/apiLag``.
+    /// How long `transaction/get` trails each of this deposit's webhooks before showing its
+    /// state; `nil` uses the faults' ``SandboxFaults/apiLag``.
     public var apiLag: Duration?
     /// The sender's address; the sandbox makes one up when `nil`.
     public var addressFrom: String?

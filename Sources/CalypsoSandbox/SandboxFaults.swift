@@ -11,8 +11,7 @@ public struct SandboxFaults: Sendable, Hashable {
     public var duplicateDeliveryRate = 0.0
     /// Share of webhooks held back until the next webhook of the same subscription was sent. Default: `0`.
     public var outOfOrderDeliveryRate = 0.0
-    /// How long `transaction/get` keeps showing a deposit's first state after its later webhooks
-    /// were sent. Default: none.
+    /// How long `transaction/get` trails each deposit webhook before showing its state. Default: none.
     public var apiLag: Duration = .zero
 
     public init() {}

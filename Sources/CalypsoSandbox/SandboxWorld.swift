@@ -3,10 +3,18 @@ import Foundation
 import PurserJSON
 import PurserSchema
 
-/// A webhook the world wants sent: its type and its `data` object.
+/// A webhook the world wants sent: its type, its `data` object and, for a deposit step, which
+/// step `transaction/get` shows once the webhook goes out.
 struct SandboxEvent: Sendable {
     var type: WebhookEventType
     var data: JSONValue
+    var step: StepReference?
+}
+
+/// The `index`-th step of deposit `transactionId`.
+struct StepReference: Sendable, Hashable {
+    var transactionId: String
+    var index: Int
 }
 
 /// Calypso's customer-purse state as the sandbox keeps it: customers, one purse per customer and
@@ -24,9 +32,10 @@ struct SandboxWorld {
         var createdDate: String
     }
 
-    /// One step of a deposit as `transaction/get` shows it from `visibleAt` on.
+    /// One step of a deposit as `transaction/get` shows it from `visibleAt` on; `nil` until its
+    /// webhook is first sent (see ``reveal(_:at:)``).
     struct Step {
-        var visibleAt: ContinuousClock.Instant
+        var visibleAt: ContinuousClock.Instant?
         var state: TransactionState
         var compliance: ComplianceState
         var translated: Bool
@@ -37,6 +46,8 @@ struct SandboxWorld {
         var steps: [Step]
         var customerBlocked: Bool
         var awaitsSettlement: Bool
+        /// How long `transaction/get` trails each step's webhook.
+        var apiLag: Duration
     }
 
     private(set) var customers: [String: CalypsoCustomer] = [:]
@@ -215,47 +226,50 @@ struct SandboxWorld {
             purseId: purse.id,
             address: purse.address
         )
-        // The first state is visible at once; later ones trail their webhooks by `apiLag`.
+        // The first state is visible at once; later ones when their webhook goes out, plus `apiLag`.
         let deposit = Deposit(
             transaction: transaction,
             steps: steps.enumerated().map { index, step in
-                Step(
-                    visibleAt: index == 0 ? instant : instant + apiLag,
-                    state: step.1,
-                    compliance: step.2,
-                    translated: step.3
-                )
+                Step(visibleAt: index == 0 ? instant : nil, state: step.1, compliance: step.2, translated: step.3)
             },
             customerBlocked: customer.blocked,
-            awaitsSettlement: request.outcome == .confirmed && request.settlement == .later
+            awaitsSettlement: request.outcome == .confirmed && request.settlement == .later,
+            apiLag: apiLag
         )
         deposits[transaction.id] = deposit
         depositOrder.append(transaction.id)
         let receipt = SandboxDepositReceipt(transactionId: transaction.id, purseId: purse.id, address: purse.address)
-        let events = deposit.steps.enumerated().map { index, step in
-            event(steps[index].0, for: deposit, step: step)
-        }
+        let events = deposit.steps.indices.map { index in event(steps[index].0, for: deposit, stepIndex: index) }
         return (receipt, events)
     }
 
     /// Credits a deposit made with ``SandboxDeposit/Settlement/later`` and reports
     /// `…_TRANSLATION_TO_ACCOUNT_COMPLETED`.
-    mutating func settle(transactionId: String, instant: ContinuousClock.Instant) throws(SandboxError) -> SandboxEvent {
+    mutating func settle(transactionId: String) throws(SandboxError) -> SandboxEvent {
         guard var deposit = deposits[transactionId] else {
             throw .notFound("transaction \(transactionId) not found")
         }
         guard deposit.awaitsSettlement else {
             throw .badRequest("transaction \(transactionId) does not await settlement")
         }
-        let step = Step(visibleAt: instant, state: .confirmed, compliance: .checked, translated: true)
-        deposit.steps.append(step)
+        deposit.steps.append(Step(visibleAt: nil, state: .confirmed, compliance: .checked, translated: true))
         deposit.awaitsSettlement = false
         deposits[transactionId] = deposit
-        return event(.translationToAccountCompleted, for: deposit, step: step)
+        return event(.translationToAccountCompleted, for: deposit, stepIndex: deposit.steps.count - 1)
     }
 
-    private func event(_ type: WebhookEventType, for deposit: Deposit, step: Step) -> SandboxEvent {
+    /// Makes a step visible to `transaction/get`, `apiLag` after its webhook first went out.
+    /// Later calls for the same step (retries, other subscriptions) change nothing.
+    mutating func reveal(_ reference: StepReference, at instant: ContinuousClock.Instant) {
+        guard let deposit = deposits[reference.transactionId], deposit.steps.indices.contains(reference.index),
+            deposit.steps[reference.index].visibleAt == nil
+        else { return }
+        deposits[reference.transactionId]?.steps[reference.index].visibleAt = instant + deposit.apiLag
+    }
+
+    private func event(_ type: WebhookEventType, for deposit: Deposit, stepIndex: Int) -> SandboxEvent {
         let transaction = deposit.transaction
+        let step = deposit.steps[stepIndex]
         let data: JSONObject = [
             "customerId": .string(transaction.customerId ?? ""), "customerBlocked": .bool(deposit.customerBlocked),
             "purseId": .string(transaction.purseId ?? ""), "address": .string(transaction.address ?? ""),
@@ -266,7 +280,11 @@ struct SandboxWorld {
             "complianceState": .string(step.compliance.rawValue),
             "translationToAccountCompleted": .bool(step.translated), "createdDate": .string(transaction.createdDate),
         ]
-        return SandboxEvent(type: type, data: .object(data))
+        return SandboxEvent(
+            type: type,
+            data: .object(data),
+            step: StepReference(transactionId: transaction.id, index: stepIndex)
+        )
     }
 
     // MARK: Transactions through the API
@@ -303,7 +321,7 @@ struct SandboxWorld {
 
     private static func view(of deposit: Deposit, at instant: ContinuousClock.Instant) -> CalypsoTransaction {
         var transaction = deposit.transaction
-        let step = deposit.steps.last { $0.visibleAt <= instant } ?? deposit.steps[0]
+        let step = deposit.steps.last { $0.visibleAt.map { $0 <= instant } ?? false } ?? deposit.steps[0]
         transaction.transactionState = step.state
         transaction.complianceState = step.compliance
         transaction.translationToAccountCompleted = step.translated

@@ -60,6 +60,7 @@ final class WebhookDispatcher: Service, Sendable {
         var retries = 0
         var enqueuedAt: ContinuousClock.Instant
         var due: ContinuousClock.Instant
+        var step: StepReference?
         var isHeld = false
         /// Drawn when queued, so that which webhooks get copies depends only on the order of calls.
         var getsDuplicate = false
@@ -87,6 +88,7 @@ final class WebhookDispatcher: Service, Sendable {
         var requestId: String
         var sequence: Int
         var eventId: Int64
+        var step: StepReference?
         var url: String
         var keyPair: CalypsoKeyPair
         var body: [UInt8]
@@ -107,9 +109,18 @@ final class WebhookDispatcher: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let httpClient: HTTPClient
     private let logger: Logger
+    /// Told when a deposit step's webhook is first sent, so `transaction/get` can follow.
+    private let onSend: @Sendable (StepReference, ContinuousClock.Instant) -> Void
 
-    init(configuration: Configuration, seed: UInt64, faults: SandboxFaults, logger: Logger) {
+    init(
+        configuration: Configuration,
+        seed: UInt64,
+        faults: SandboxFaults,
+        logger: Logger,
+        onSend: @escaping @Sendable (StepReference, ContinuousClock.Instant) -> Void
+    ) {
         self.configuration = configuration
+        self.onSend = onSend
         self.state = Mutex(State(random: SeededRandom(seed: seed), faults: faults))
         (wakeups, wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         var httpConfiguration = HTTPClient.Configuration()
@@ -182,12 +193,15 @@ final class WebhookDispatcher: Service, Sendable {
 
     // MARK: Publishing
 
-    /// Queues each event for every subscription that wants it, in the order given.
+    /// Queues each event for every subscription that wants it, in the order given. A deposit
+    /// step that no subscription wants counts as sent at once.
     func publish(_ events: [SandboxEvent], at date: Date) {
         guard !events.isEmpty else { return }
-        state.withLock { state in
-            let now = ContinuousClock.now
+        let now = ContinuousClock.now
+        let unsent = state.withLock { state in
+            var unsent: [StepReference] = []
             for event in events {
+                var queued = false
                 let eventId = state.nextEventId
                 state.nextEventId += 1
                 for requestId in state.order {
@@ -206,8 +220,10 @@ final class WebhookDispatcher: Service, Sendable {
                         eventId: eventId,
                         body: envelope.serialized(),
                         enqueuedAt: now,
-                        due: now
+                        due: now,
+                        step: event.step
                     )
+                    queued = true
                     state.nextSequence += 1
                     delivery.getsDuplicate = state.random.chance(state.faults.duplicateDeliveryRate)
                     if state.random.chance(state.faults.outOfOrderDeliveryRate) {
@@ -218,8 +234,11 @@ final class WebhookDispatcher: Service, Sendable {
                     subscription.queue.append(delivery)
                     state.subscriptions[requestId] = subscription
                 }
+                if !queued, let step = event.step { unsent.append(step) }
             }
+            return unsent
         }
+        for step in unsent { onSend(step, now) }
         wake.yield()
     }
 
@@ -232,6 +251,7 @@ final class WebhookDispatcher: Service, Sendable {
                 let now = ContinuousClock.now
                 let (attempts, nextDue) = state.withLock { $0.takeReady(now: now) }
                 for attempt in attempts {
+                    if let step = attempt.step { onSend(step, now) }
                     group.addTask {
                         await self.deliver(attempt)
                         self.wake.yield()
@@ -299,6 +319,7 @@ extension WebhookDispatcher.State {
                     requestId: requestId,
                     sequence: delivery.sequence,
                     eventId: delivery.eventId,
+                    step: delivery.step,
                     url: subscription.channel.url,
                     keyPair: subscription.channel.keyPair,
                     body: delivery.body

@@ -116,6 +116,8 @@ import Testing
                 let receipt = try await control.simulateDeposit(deposit)
                 #expect(receipt.purseId == purse.id && receipt.address == purse.address)
                 try await control.settle(transactionId: receipt.transactionId)
+                // transaction/get follows the webhooks: settled once the third one went out.
+                #expect(try await eventually { receiver.received.count == 3 })
                 #expect(try await client.transaction(id: receipt.transactionId).translationToAccountCompleted)
 
                 var faults = SandboxFaults()

@@ -96,6 +96,41 @@ import Testing
         }
     }
 
+    @Test func transactionGetShowsAStepOnlyOnceItsWebhookWentOut() async throws {
+        let receiver = WebhookReceiver()
+        try await receiver.run { url in
+            var configuration = sandboxConfiguration()
+            configuration.reorderHold = .seconds(60)
+            try await withSandbox(configuration) { sandbox, client in
+                let (customer, _) = try await Self.setUp(client, url: url)
+                _ = try await client.address(customerId: customer.id, currency: "BTC")
+                var holdEverything = SandboxFaults()
+                holdEverything.outOfOrderDeliveryRate = 1
+                try sandbox.setFaults(holdEverything)
+                var deposit = try Self.deposit(customer.id, "2")
+                deposit.includesMempoolEvent = false
+                deposit.settlement = .never
+                let id = try sandbox.simulateDeposit(deposit).transactionId
+
+                // Both webhooks are held back: the API shows the first state only.
+                #expect(try await client.transaction(id: id).transactionState == .pendingComplianceCheck)
+                #expect(receiver.received.isEmpty)
+
+                // A later webhook overtakes them and releases them, in their order.
+                try sandbox.setFaults(SandboxFaults())
+                try sandbox.expirePurse(customerId: customer.id, currency: "BTC")
+                #expect(try await eventually { receiver.received.count == 3 })
+                #expect(
+                    receiver.received.map(\.eventType) == [
+                        "CUSTOMER_PURSE_EXPIRED", "CUSTOMER_PURSE_PENDING_COMPLIANCE",
+                        "CUSTOMER_PURSE_FUNDS_RECEIVED_FOR_PURSE",
+                    ]
+                )
+                #expect(try await client.transaction(id: id).transactionState == .confirmed)
+            }
+        }
+    }
+
     @Test func failedDeliveriesRetryOnTheScaledScheduleUntilA200() async throws {
         // 500, 204, 503, then 200: every non-200 answer, other 2xx included, is a failure.
         let receiver = WebhookReceiver { attempt in
