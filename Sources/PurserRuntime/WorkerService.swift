@@ -79,6 +79,7 @@ extension WorkerService {
             } catch let error as KafkaError where error.code == .invalidConfiguration {
                 throw error
             } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { return }
                 failures += 1
                 let delay = Self.restartBackoff.delay(beforeRetry: failures)
                 logger.error(

@@ -119,6 +119,10 @@ final class WorkerSession: Sendable {
                 apply(state.receive(InputRecord(record)))
                 metrics.inFlight.record(state.held)
             }
+            if !Task.isShuttingDownGracefully {
+                // The consumer closed without being asked to: end this membership and re-join.
+                fail(ConsumerClosedError())
+            }
         } catch {
             fail(error)
         }
@@ -356,6 +360,10 @@ final class WorkerSession: Sendable {
         }
         return result.withLock { $0! }
     }
+}
+
+struct ConsumerClosedError: Error, CustomStringConvertible {
+    var description: String { "the Kafka consumer stopped delivering records" }
 }
 
 struct KafkaPublishError: Error, CustomStringConvertible {
