@@ -19,7 +19,7 @@ struct HealthServerTests {
         var isReady: Bool { state.load(ordering: .relaxed) }
     }
 
-    func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
+    static func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
@@ -48,11 +48,11 @@ struct HealthServerTests {
             let port = try #require(await iterator.next())
             #expect(port > 0)
 
-            #expect(try await get(port, "/health/live").status == 200)
-            #expect(try await get(port, "/health/ready").status == 503, "the worker is not ready yet")
+            #expect(try await Self.get(port, "/health/live").status == 200)
+            #expect(try await Self.get(port, "/health/ready").status == 503, "the worker is not ready yet")
             worker.state.store(true, ordering: .relaxed)
-            #expect(try await get(port, "/health/ready").status == 200)
-            let metrics = try await get(port, "/metrics")
+            #expect(try await Self.get(port, "/health/ready").status == 200)
+            let metrics = try await Self.get(port, "/metrics")
             #expect(metrics.status == 200)
             #expect(metrics.body.contains(#"purser_worker_processed_total{worker="w"} 3"#))
 

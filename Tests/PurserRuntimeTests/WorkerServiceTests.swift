@@ -2,6 +2,7 @@ import Prometheus
 import PurserKafka
 import PurserRuntime
 import PurserTesting
+import ServiceLifecycle
 import Testing
 
 /// The runtime end to end, on the embedded broker over the Kafka protocol.
@@ -150,5 +151,33 @@ struct WorkerServiceTests {
         let finished = fixture.log.finished.map { "\($0.partition)/\($0.offset)" }
         #expect(Set(finished).count == total)
         #expect(finished.count == total, "no record processed twice across the rebalance")
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct WorkerProcessTests {
+    @Test("a worker process serves its workers' metrics and becomes ready once they joined")
+    func healthAndMetricsOfAWorkerProcess() async throws {
+        let fixture = try WorkerFixture()
+        _ = try await fixture.send("customer-1", "ok")
+        var configuration = fixture.configuration()
+        configuration.metricsPort = 0
+        var process = WorkerProcess(configuration: configuration, logger: KafkaTesting.logger)
+        process.host = "127.0.0.1"
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let services = process.services(workers: [fixture.worker]) { portContinuation.yield($0) }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: KafkaTesting.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            _ = try await fixture.read(fixture.output, count: 1)
+            try await fixture.eventually("ready") { try await HealthServerTests.get(port, "/health/ready").status == 200 }
+            let metrics = try await HealthServerTests.get(port, "/metrics").body
+            #expect(metrics.contains(#"purser_worker_processed_total{worker="\#(fixture.workerName)"} 1"#))
+            #expect(metrics.contains("purser_worker_processing_seconds"))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 }
