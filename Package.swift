@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PurserRuntimeTests",
-            dependencies: ["PurserRuntime", "PurserKafka", "PurserTesting", log, lifecycle, metrics, prometheus],
+            dependencies: ["PurserRuntime", "PurserKafka", "PurserSchema", "PurserTesting", log, lifecycle, metrics, prometheus],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

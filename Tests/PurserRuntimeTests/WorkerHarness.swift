@@ -3,13 +3,14 @@ import Logging
 import Metrics
 import PurserKafka
 import PurserRuntime
+import PurserSchema
 import PurserTesting
 import ServiceLifecycle
 import Synchronization
 
 /// A worker whose behaviour is written in each record's value, and which logs what it did.
 ///
-/// Values: `ok`, `poison` (not JSON: permanent error), `flaky:N` (fails the first N attempts),
+/// Values: `ok`, `poison` (not a CloudEvent: the schema decoder's error), `flaky:N` (fails the first N attempts),
 /// `slow:MS`, `gate` (waits until the test opens ``gate``). Each processed record is echoed to `output`.
 struct ScriptedWorker: Worker {
     let name: String
@@ -23,7 +24,8 @@ struct ScriptedWorker: Worker {
         defer { log.stopped() }
         switch value.split(separator: ":").first.map(String.init) ?? "" {
         case "poison":
-            throw PermanentRecordError("value is not JSON")
+            // The schema module's decoder rejects it; the runtime must dead-letter, not retry or crash.
+            _ = try CloudEventEnvelope(recordValue: record.value ?? [])
         case "flaky":
             if context.attempt <= Int(value.dropFirst("flaky:".count))! { throw RetryLaterError("not yet") }
         case "slow":

@@ -74,7 +74,7 @@ struct WorkerServiceTests {
         #expect(deadLetter.header(DeadLetter.Header.offset) == "\(poison.offset)")
         #expect(deadLetter.header(DeadLetter.Header.reason) == "permanent")
         #expect(deadLetter.header(DeadLetter.Header.attempts) == "1")
-        #expect(deadLetter.header(DeadLetter.Header.error)?.contains("not JSON") == true)
+        #expect(deadLetter.header(DeadLetter.Header.error)?.isEmpty == false, "the decoder's error is named")
         #expect(deadLetter.header(DeadLetter.Header.worker) == fixture.workerName)
         #expect(deadLetter.header(DeadLetter.Header.time) != nil)
         #expect(outputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }.sorted() == ["customer-1", "customer-2"])
