@@ -212,36 +212,3 @@ public final class CalypsoSandbox: Service, Sendable {
         }
     }
 }
-
-/// The world behind its lock, shared with the dispatcher, which reveals deposit steps to
-/// `transaction/get` as their webhooks go out.
-final class LockedWorld: Sendable {
-    let state: Mutex<SandboxWorld>
-
-    init(_ world: SandboxWorld) { state = Mutex(world) }
-}
-
-/// Runs `service` in its own `ServiceGroup`, waits for `ready`, runs `body`, then shuts the
-/// service down gracefully (or cancels it when `ready` or `body` throws).
-package func withRunningService<Result>(
-    _ service: some Service,
-    logger: Logger,
-    ready: () async throws -> Void,
-    _ body: () async throws -> Result
-) async throws -> Result {
-    let group = ServiceGroup(services: [service], logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        do {
-            try await ready()
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            tasks.cancelAll()
-            throw error
-        }
-    }
-}

@@ -2,6 +2,7 @@ import Calypso
 import Foundation
 import PurserJSON
 import PurserSchema
+import Synchronization
 
 /// A webhook the world wants sent: its type, its `data` object and, for a deposit step, which
 /// step `transaction/get` shows once the webhook goes out.
@@ -379,4 +380,12 @@ enum SandboxDate {
         while text.hasSuffix("0") { text.removeLast() }
         return text.hasSuffix(".") ? String(text.dropLast()) : text
     }
+}
+
+/// The world behind its lock, shared with the dispatcher, which reveals deposit steps to
+/// `transaction/get` as their webhooks go out.
+final class LockedWorld: Sendable {
+    let state: Mutex<SandboxWorld>
+
+    init(_ world: SandboxWorld) { state = Mutex(world) }
 }

@@ -3,6 +3,7 @@ import Calypso
 import CalypsoSandbox
 import Foundation
 import Logging
+import PurserRuntime
 import ServiceLifecycle
 
 /// `calypso-sandbox`: the local Calypso emulator as a process.
@@ -58,11 +59,12 @@ public struct SandboxCommand: AsyncParsableCommand {
     public func run() async throws {
         var logger = Logger(label: "calypso-sandbox")
         logger.logLevel = .info
-        let environment = ProcessInfo.processInfo.environment
-        let secrets = SecretReader(environment: environment)
+        let environment = EnvironmentReader()
         let credentials: CalypsoKeyPair
-        if let key = environment["CALYPSO_API_KEY"], let secret = try secrets.value("CALYPSO_API_SECRET") {
-            credentials = CalypsoKeyPair(key: key, secret: secret)
+        if let key = try environment.secret("CALYPSO_API_KEY"),
+            let secret = try environment.secret("CALYPSO_API_SECRET")
+        {
+            credentials = CalypsoKeyPair(key: key.value, secret: secret.value)
         } else {
             credentials = Self.documentationPair
             logger.warning(
@@ -71,17 +73,19 @@ public struct SandboxCommand: AsyncParsableCommand {
             )
         }
         var configuration = SandboxConfiguration(
-            account: environment["CALYPSO_ACCOUNT_ID"] ?? Self.exampleAccount,
+            account: environment.string("CALYPSO_ACCOUNT_ID") ?? Self.exampleAccount,
             apiCredentials: credentials
         )
         configuration.host = host
-        configuration.port = try port ?? environment["SANDBOX_PORT"].map(Self.parsePort) ?? 8081
+        configuration.port = try port ?? environment.integer("SANDBOX_PORT", in: 0...65535) ?? 8081
         configuration.seed = seed
         configuration.timeScale = timeScale
         configuration.webhookURL = webhookURL
-        if let keys = environment["CALYPSO_WEBHOOK_KEY"], let secret = try secrets.value("CALYPSO_WEBHOOK_SECRET") {
+        if let keys = environment.string("CALYPSO_WEBHOOK_KEY"),
+            let secret = try environment.secret("CALYPSO_WEBHOOK_SECRET")
+        {
             // During a rotation the lists name several pairs; the sandbox signs with the first.
-            configuration.webhookKeyPair = try CalypsoKeyPair.pairs(keys: keys, secrets: secret).first
+            configuration.webhookKeyPair = try CalypsoKeyPair.pairs(keys: keys, secrets: secret.value).first
         }
         var faults = SandboxFaults()
         faults.apiLatency = .milliseconds(apiLatencyMs)
@@ -110,26 +114,4 @@ public struct SandboxCommand: AsyncParsableCommand {
         secret: "b823a6b9ea72408583cef9ec8d67fa52"
     )
     static let exampleAccount = "0x0000000000000000000000000000000000000001"
-
-    static func parsePort(_ text: String) throws -> Int {
-        guard let port = Int(text), (0...65535).contains(port) else {
-            throw ValidationError("SANDBOX_PORT must be a port number, got \(text)")
-        }
-        return port
-    }
-}
-
-/// Reads a secret from `NAME` or from the file named by `NAME_FILE`.
-struct SecretReader {
-    var environment: [String: String]
-
-    func value(_ name: String) throws -> String? {
-        if let value = environment[name] { return value }
-        guard let path = environment[name + "_FILE"] else { return nil }
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        } catch {
-            throw ValidationError("\(name)_FILE names an unreadable file")
-        }
-    }
 }
