@@ -8,7 +8,7 @@ struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "Print the declared topics or regenerate their JSON Schemas and AsyncAPI document.",
-        subcommands: [TopicsList.self, TopicsSchemas.self]
+        subcommands: [TopicsList.self, TopicsSchemas.self, TopicsApply.self]
     )
 }
 

@@ -1,5 +1,6 @@
 import Crdkafka
 import Logging
+import ServiceLifecycle
 
 /// An in-process Kafka cluster: librdkafka's mock cluster, speaking the Kafka protocol on loopback.
 ///
@@ -116,5 +117,12 @@ public final class EmbeddedKafka: @unchecked Sendable {
         } else {
             try body(broker)
         }
+    }
+}
+
+extension EmbeddedKafka: Service {
+    /// Keeps the broker up until graceful shutdown, so it can join a `ServiceGroup`.
+    public func run() async throws {
+        try? await gracefulShutdown()
     }
 }

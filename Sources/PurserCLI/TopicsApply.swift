@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PurserKafka
+import PurserSchema
+
+/// `purser topics apply`: create the declared topics that do not exist yet.
+struct TopicsApply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Create every declared topic that does not exist yet; existing topics are left as they are.",
+        discussion: "Reads KAFKA_BROKERS (host:port list) and KAFKA_PROPERTIES_FILE."
+    )
+
+    @OptionGroup var folder: TopicsFolderOptions
+
+    @Option(help: ArgumentHelp("Prefix prepended to every name (env: \(TopicNames.prefixVariable)).", valueName: "prefix"))
+    var prefix: String = ProcessInfo.processInfo.environment[TopicNames.prefixVariable] ?? ""
+
+    @Option(name: .customLong("kafka-brokers"), help: ArgumentHelp("Bootstrap servers (env: KAFKA_BROKERS).", valueName: "host:port,…"))
+    var brokers: String = ProcessInfo.processInfo.environment["KAFKA_BROKERS"] ?? ""
+
+    @Flag(help: "Print JSON instead of lines.")
+    var json = false
+
+    func run() async throws {
+        let servers = KafkaProperties.brokers(brokers)
+        guard !servers.isEmpty, brokers != "embedded" else {
+            throw ValidationError("KAFKA_BROKERS (or --kafka-brokers) must list host:port bootstrap servers")
+        }
+        var options = KafkaClientOptions(bootstrapServers: servers)
+        options.additionalProperties = try KafkaProperties.fromEnvironment()
+        var logger = Logger(label: "purser.topics")
+        logger.logLevel = .error
+        let declared = try folder.loadCatalog().topics(prefix: prefix)
+        let admin = try KafkaAdmin(options: options, logger: logger)
+        let results = try await admin.createTopics(
+            declared.map {
+                KafkaAdmin.TopicSpecification(
+                    name: $0.name,
+                    partitions: $0.partitions,
+                    replicationFactor: $0.replicationFactor,
+                    configs: $0.configs
+                )
+            }
+        )
+        let lines = declared.map { topic -> (name: String, state: String, partitions: Int) in
+            switch results[topic.name] {
+            case .created?: (topic.name, "created", topic.partitions)
+            case .alreadyExists(let partitions)?: (topic.name, "present", partitions)
+            case nil: (topic.name, "unknown", 0)
+            }
+        }
+        if json {
+            let items = lines.map { #"{"name":"\#($0.name)","state":"\#($0.state)","partitions":\#($0.partitions)}"# }
+            print("[" + items.joined(separator: ",") + "]")
+        } else {
+            for line in lines {
+                let declaredPartitions = declared.first { $0.name == line.name }?.partitions ?? 0
+                let note = line.partitions != declaredPartitions ? " (declared \(declaredPartitions))" : ""
+                print("\(line.state.padding(toLength: 8, withPad: " ", startingAt: 0)) \(line.name) \(line.partitions) partitions\(note)")
+            }
+        }
+    }
+}
