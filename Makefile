@@ -20,8 +20,12 @@ test: deps
 run: build
 	$(SWIFT) run purser broker
 
+# Release builds; each benchmark prints its figures and the ratio to a baseline measured in the same run.
 bench: deps
-	@echo "no benchmarks yet"
+	$(SWIFT) build -c release --product KafkaBenchmark
+	.build/release/KafkaBenchmark
+	$(SWIFT) build -c release --product IngestBenchmark
+	.build/release/IngestBenchmark
 
 clean:
 	rm -rf .build

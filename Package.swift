@@ -97,6 +97,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PurserKafkaTests", dependencies: ["PurserKafka", "PurserTesting"], swiftSettings: swiftSettings),
+        // Kafka benchmark: PurserKafka against the same workload in C straight on librdkafka.
+        .target(name: "KafkaBaseline", path: "Benchmarks/KafkaBaseline", linkerSettings: [.linkedLibrary("rdkafka")]),
+        .executableTarget(
+            name: "KafkaBenchmark",
+            dependencies: ["PurserKafka", "KafkaBaseline", log],
+            path: "Benchmarks/KafkaBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PurserRuntimeTests",

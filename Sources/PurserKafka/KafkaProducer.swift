@@ -17,8 +17,14 @@ public final class KafkaProducer: Service, Sendable {
     /// Where an awaited send stands. A report may arrive before its sender suspends, hence three states.
     private enum Slot {
         case enqueued
-        case awaiting(CheckedContinuation<DeliveryReport, any Error>)
-        case delivered(Result<DeliveryReport, KafkaError>)
+        case awaiting(CheckedContinuation<Delivered, any Error>)
+        case delivered(Result<Delivered, KafkaError>)
+    }
+
+    /// Where a record went; ``send(_:)`` adds the topic it already knows.
+    private struct Delivered: Sendable {
+        var partition: Int32
+        var offset: Int64
     }
 
     private struct State {
@@ -84,9 +90,9 @@ public final class KafkaProducer: Service, Sendable {
             _ = state.withLock { $0.slots.removeValue(forKey: id) }
             throw error
         }
-        return try await withTaskCancellationHandler {
+        let delivered = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let ready = state.withLock { state -> Result<DeliveryReport, any Error>? in
+                let ready = state.withLock { state -> Result<Delivered, any Error>? in
                     switch state.slots[id] {
                     case .enqueued:
                         state.slots[id] = .awaiting(continuation)
@@ -101,12 +107,13 @@ public final class KafkaProducer: Service, Sendable {
                 if let ready { continuation.resume(with: ready) }
             }
         } onCancel: {
-            let waiting = state.withLock { state -> CheckedContinuation<DeliveryReport, any Error>? in
+            let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
                 guard case .awaiting(let continuation) = state.slots.removeValue(forKey: id) else { return nil }
                 return continuation
             }
             waiting?.resume(throwing: CancellationError())
         }
+        return DeliveryReport(topic: record.topic, partition: delivered.partition, offset: delivered.offset)
     }
 
     /// Sends a record, giving up waiting after `timeout` (a Swift-side deadline on top of
@@ -166,7 +173,7 @@ public final class KafkaProducer: Service, Sendable {
         try? await runBlocking { [pollThread] in pollThread.stop() }
         let leftovers = state.withLock { state in
             defer { state.slots = [:] }
-            return state.slots.values.compactMap { slot -> CheckedContinuation<DeliveryReport, any Error>? in
+            return state.slots.values.compactMap { slot -> CheckedContinuation<Delivered, any Error>? in
                 if case .awaiting(let continuation) = slot { return continuation }
                 return nil
             }
@@ -239,7 +246,7 @@ public final class KafkaProducer: Service, Sendable {
     /// Runs on the poll thread for every record's delivery report.
     private static func deliver(_ message: UnsafePointer<rd_kafka_message_t>, to state: LockedState<State>) {
         let id = UInt(bitPattern: message.pointee._private)
-        let result: Result<DeliveryReport, KafkaError>
+        let result: Result<Delivered, KafkaError>
         if let error = KafkaError.from(message.pointee.err) {
             let persistence: KafkaError.Persistence =
                 switch rd_kafka_message_status(message) {
@@ -257,15 +264,9 @@ public final class KafkaProducer: Service, Sendable {
                 )
             )
         } else {
-            result = .success(
-                DeliveryReport(
-                    topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)),
-                    partition: message.pointee.partition,
-                    offset: message.pointee.offset
-                )
-            )
+            result = .success(Delivered(partition: message.pointee.partition, offset: message.pointee.offset))
         }
-        let waiting = state.withLock { state -> CheckedContinuation<DeliveryReport, any Error>? in
+        let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
             switch state.slots[id] {
             case .enqueued:
                 state.slots[id] = .delivered(result)
