@@ -3,6 +3,7 @@ import PurserKafka
 import PurserRuntime
 import PurserTesting
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// The runtime end to end, on the embedded broker over the Kafka protocol.
@@ -179,5 +180,79 @@ struct WorkerProcessTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct PartitionHookTests {
+    /// Rebuilds, per assigned partition, the set of values already in the output topic, and skips
+    /// inputs whose value is in it: the deposit crediter's dedup pattern.
+    final class DedupWorker: Worker {
+        let name: String
+        let inputTopics: [String]
+        let output: String
+        let seen = Mutex<[Int32: Set<String>]>([:])
+        let events = Mutex<[String]>([])
+
+        init(name: String, inputTopics: [String], output: String) {
+            self.name = name
+            self.inputTopics = inputTopics
+            self.output = output
+        }
+
+        func partitionsAssigned(_ partitions: [TopicPartition], context: WorkerContext) async throws {
+            for partition in partitions {
+                var values: Set<String> = []
+                try await context.partitions.readFromBeginning(topic: output, partition: partition.partition) {
+                    values.insert(String(decoding: $0.value ?? [], as: UTF8.self))
+                }
+                seen.withLock { $0[partition.partition] = values }
+                events.withLock { $0.append("assigned \(partition.partition) knowing \(values.count)") }
+            }
+        }
+
+        func partitionsRevoked(_ partitions: [TopicPartition]) async {
+            seen.withLock { seen in for partition in partitions { seen[partition.partition] = nil } }
+            events.withLock { $0.append("revoked \(partitions.count)") }
+        }
+
+        func process(_ record: InputRecord, context: WorkerContext) async throws -> [OutputRecord] {
+            let value = String(decoding: record.value ?? [], as: UTF8.self)
+            let isNew = try seen.withLock { seen in
+                guard seen[record.partition] != nil else { throw PermanentRecordError("partition state missing") }
+                return seen[record.partition]!.insert(value).inserted
+            }
+            events.withLock { $0.append("processed \(value)") }
+            guard isNew else { return [] }
+            return [OutputRecord(topic: output, key: record.key, value: record.value, partition: record.partition)]
+        }
+    }
+
+    @Test("partitionsAssigned rebuilds state from an output partition before any record of it runs")
+    func assignedHookRunsFirstAndCanReadPartitions() async throws {
+        let fixture = try WorkerFixture()
+        // A previous run already published tx-1.
+        _ = try await fixture.producer.send(ProducerRecord(topic: fixture.output, partition: 0, key: "c", value: "tx-1"))
+        for value in ["tx-1", "tx-2", "tx-2"] { _ = try await fixture.send("c", value) }
+        let worker = DedupWorker(
+            name: fixture.workerName,
+            inputTopics: [fixture.input],
+            output: fixture.output
+        )
+        let service = WorkerService(worker: worker, configuration: fixture.configuration(), logger: KafkaTesting.logger)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: KafkaTesting.logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await fixture.eventually("all three processed") {
+                worker.events.withLock { $0.filter { $0.hasPrefix("processed") }.count } == 3
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let events = worker.events.withLock { $0 }
+        #expect(events.first == "assigned 0 knowing 1", "the hook ran first and read the existing output")
+        #expect(events.last == "revoked 1", "shutdown revokes after processing")
+        let outputs = try await fixture.read(fixture.output, count: 2)
+        #expect(outputs.map { String(decoding: $0.value ?? [], as: UTF8.self) } == ["tx-1", "tx-2"], "one output per value")
     }
 }
