@@ -91,10 +91,12 @@ extension WorkerService {
         }
     }
 
-    /// Stable across restarts of the same deployment slot (host name) and unique among the instances of
-    /// this worker in one process, so a restarted instance fences its predecessor's open transaction.
+    /// Unique among live instances (host, process, instance in the process): two live producers sharing
+    /// an id would fence each other. Zombie instances are fenced by the consumer group generation sent
+    /// with the offsets (brokers 2.5 and later), so the id need not survive a restart.
     var transactionalID: String {
-        "purser-\(worker.name)-\(ProcessInfo.processInfo.hostName)-\(instance)"
+        let process = ProcessInfo.processInfo
+        return "purser-\(worker.name)-\(process.hostName)-\(process.processIdentifier)-\(instance)"
     }
 
     /// Backoff between sessions: 1 s doubling up to a minute.
