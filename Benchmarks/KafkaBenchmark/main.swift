@@ -10,7 +10,7 @@ import PurserKafka
 let recordCount = Int(ProcessInfo.processInfo.environment["BENCH_RECORDS"] ?? "") ?? 30_000
 let recordSize = 1024
 let partitions = 12
-let inFlight = 4096
+let batchSize = 1000
 let rounds = 3
 
 let logger: Logger = {
@@ -41,19 +41,17 @@ func swiftProduce(_ topic: String) async throws -> Double {
     let producer = try KafkaProducer(configuration: configuration, logger: logger)
     let value = [UInt8](repeating: UInt8(ascii: "x"), count: recordSize)
     let keys = (0..<100).map { Array("key-\($0)".utf8) }
+    let records = (0..<recordCount).map { ProducerRecord(topic: topic, key: keys[$0 % 100], value: value) }
     let start = ContinuousClock.now
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for worker in 0..<inFlight {
-            group.addTask {
-                var index = worker
-                while index < recordCount {
-                    _ = try await producer.send(ProducerRecord(topic: topic, key: keys[index % 100], value: value))
-                    index += inFlight
-                }
-            }
+    // Batches of `batchSize`, all in flight at once, like the C loop that enqueues everything.
+    let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+        for first in stride(from: 0, to: recordCount, by: batchSize) {
+            let batch = Array(records[first..<min(first + batchSize, recordCount)])
+            group.addTask { try await producer.send(batch).filter { (try? $0.get()) == nil }.count }
         }
-        try await group.waitForAll()
+        return try await group.reduce(0, +)
     }
+    precondition(failures == 0, "\(failures) records failed")
     let elapsed = ContinuousClock.now - start
     await producer.shutdown()
     return rate(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

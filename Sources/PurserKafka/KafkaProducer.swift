@@ -19,6 +19,22 @@ public final class KafkaProducer: Service, Sendable {
         case enqueued
         case awaiting(CheckedContinuation<Delivered, any Error>)
         case delivered(Result<Delivered, KafkaError>)
+        /// One record of a ``KafkaProducer/send(_:)-(ProducerRecord)`` batch.
+        case batchMember(batch: UInt, index: Int)
+    }
+
+    /// A batch send: its reports as they arrive, and its sender once it waits.
+    private final class Batch: @unchecked Sendable {
+        // @unchecked: only touched under the producer's state lock. A class, so recording one
+        // report never copies the others.
+        var results: [Result<Delivered, KafkaError>?]
+        var remaining: Int
+        var sender: CheckedContinuation<[Result<Delivered, KafkaError>?], Never>?
+
+        init(count: Int) {
+            results = Array(repeating: nil, count: count)
+            remaining = count
+        }
     }
 
     /// Where a record went; ``send(_:)`` adds the topic it already knows.
@@ -30,6 +46,7 @@ public final class KafkaProducer: Service, Sendable {
     private struct State {
         var lastID: UInt = 0
         var slots: [UInt: Slot] = [:]
+        var batches: [UInt: Batch] = [:]
         var isShutDown = false
     }
 
@@ -100,7 +117,7 @@ public final class KafkaProducer: Service, Sendable {
                     case .delivered(let result):
                         state.slots[id] = nil
                         return result.mapError { $0 }
-                    case .awaiting, nil:
+                    case .awaiting, .batchMember, nil:
                         return .failure(CancellationError())
                     }
                 }
@@ -134,6 +151,53 @@ public final class KafkaProducer: Service, Sendable {
             }
             defer { group.cancelAll() }
             return try await group.next()!
+        }
+    }
+
+    /// Sends records in one go and waits until each was acknowledged or failed: one suspension for the
+    /// whole batch, for bulk work (replays, redrives, benchmarks).
+    ///
+    /// Records are handed to librdkafka in order (waiting for room when its queue is full); each
+    /// outcome comes back at its record's index. Not cancellable: `message.timeout.ms` bounds the wait.
+    /// - Throws: The producer's fatal error, or ``KafkaError/Code/shutDown``, before anything is sent.
+    public func send(_ records: [ProducerRecord]) async throws -> [Result<DeliveryReport, KafkaError>] {
+        guard !records.isEmpty else { return [] }
+        let (batchID, firstID) = try state.withLock { state throws(KafkaError) -> (UInt, UInt) in
+            if let fatal = fatal.error { throw fatal }
+            if state.isShutDown { throw KafkaError.shutDown("producer") }
+            state.lastID += 1
+            let batchID = state.lastID
+            state.batches[batchID] = Batch(count: records.count)
+            for index in records.indices { state.slots[batchID + 1 + UInt(index)] = .batchMember(batch: batchID, index: index) }
+            state.lastID += UInt(records.count)
+            return (batchID, batchID + 1)
+        }
+        for (index, record) in records.enumerated() {
+            while let error = enqueue(record, id: firstID + UInt(index)) {
+                guard error.code == .queueFull else {
+                    Self.complete(firstID + UInt(index), with: .failure(error), in: state)
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        let results = await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> [Result<Delivered, KafkaError>?]? in
+                // Gone: shutdown failed the batch's remaining records.
+                guard let batch = state.batches[batchID] else { return Array(repeating: nil, count: records.count) }
+                if batch.remaining == 0 {
+                    state.batches[batchID] = nil
+                    return batch.results
+                }
+                batch.sender = continuation
+                return .none
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+        return zip(records, results).map { record, result in
+            (result ?? .failure(KafkaError.shutDown("producer"))).map {
+                DeliveryReport(topic: record.topic, partition: $0.partition, offset: $0.offset)
+            }
         }
     }
 
@@ -179,6 +243,11 @@ public final class KafkaProducer: Service, Sendable {
             }
         }
         for continuation in leftovers { continuation.resume(throwing: KafkaError.shutDown("producer")) }
+        let batchSenders = state.withLock { state in
+            defer { state.batches = [:] }
+            return state.batches.values.compactMap { batch in batch.sender.map { ($0, batch.results) } }
+        }
+        for (sender, results) in batchSenders { sender.resume(returning: results) }
     }
 
     /// Hands a record to librdkafka (copying key, value and headers); `nil` on success.
@@ -266,19 +335,41 @@ public final class KafkaProducer: Service, Sendable {
         } else {
             result = .success(Delivered(partition: message.pointee.partition, offset: message.pointee.offset))
         }
-        let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
+        complete(id, with: result, in: state)
+    }
+
+    private enum Wakeup {
+        case sender(CheckedContinuation<Delivered, any Error>)
+        case batchSender(CheckedContinuation<[Result<Delivered, KafkaError>?], Never>, [Result<Delivered, KafkaError>?])
+    }
+
+    /// Records a record's outcome and wakes whoever waits for it.
+    private static func complete(_ id: UInt, with result: Result<Delivered, KafkaError>, in state: LockedState<State>) {
+        let wakeup = state.withLock { state -> Wakeup? in
             switch state.slots[id] {
             case .enqueued:
                 state.slots[id] = .delivered(result)
                 return nil
             case .awaiting(let continuation):
                 state.slots[id] = nil
-                return continuation
+                return .sender(continuation)
+            case .batchMember(let batchID, let index):
+                state.slots[id] = nil
+                guard let batch = state.batches[batchID] else { return nil }
+                batch.results[index] = result
+                batch.remaining -= 1
+                guard batch.remaining == 0, let sender = batch.sender else { return nil }
+                state.batches[batchID] = nil
+                return .batchSender(sender, batch.results)
             case .delivered, nil:
                 return nil  // the sender stopped waiting
             }
         }
-        waiting?.resume(with: result.mapError { $0 })
+        switch wakeup {
+        case .sender(let continuation): continuation.resume(with: result.mapError { $0 })
+        case .batchSender(let continuation, let results): continuation.resume(returning: results)
+        case nil: break
+        }
     }
 
     private static func record(_ error: KafkaError, in fatal: FatalErrorSignal, logger: Logger) {

@@ -101,6 +101,22 @@ struct ProduceConsumeTests {
         await producer.shutdown()
     }
 
+    @Test("a batch send reports each record at its index, failures included")
+    func batchSend() async throws {
+        let topic = KafkaTesting.uniqueName("batch")
+        let kafka = try KafkaTesting.startBroker(topics: [topic: 2])
+        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
+        let records = (0..<50).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: "k", value: "\($0)") }
+        let tooLarge = ProducerRecord(topic: topic, key: Array("k".utf8), value: [UInt8](repeating: 0, count: 2_000_000))
+        let results = try await producer.send(records + [tooLarge])
+        #expect(results.count == 51)
+        let reports = try results.prefix(50).map { try $0.get() }
+        #expect(reports.map(\.partition) == records.map { $0.partition! })
+        #expect(reports.filter { $0.partition == 0 }.map(\.offset) == Array(0..<25))
+        #expect(throws: KafkaError.self) { try results[50].get() }
+        await producer.shutdown()
+    }
+
     @Test("a bad property is rejected, naming it")
     func badProperty() throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
