@@ -28,7 +28,8 @@ struct SignedWebhook: Sendable {
 
     init(id: Int) {
         let customer = String(format: "3f1c7d2e-8a4b-4c6d-9e0f-%012d", id % 64)
-        let json = #"{"requestId":"a381f753-3079-4214-9720-b416fc35ca10","id":\#(id),"createdDate":"2025-10-30T14:08:39.96068","level":"INFO","service":"CUSTOMER_PURSE","eventType":"CUSTOMER_PURSE_FUNDS_RECEIVED_FOR_PURSE","data":{"customerId":"\#(customer)","customerBlocked":false,"purseId":"9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d","address":"0x52908400098527886e0f7030069857d2e4169ee7","currency":"USDT_BSC","transactionId":"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0","transactionHash":"0x8f1b5a3e9c2d4f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a","addressFrom":"0x1111111254eeb25477b68fb85ed929f73a960582","amount":1250.123456789012345678,"transactionState":"CONFIRMED","complianceState":"CHECKED","translationToAccountCompleted":false,"createdDate":"2025-10-30T14:08:39.12345"#
+        let json =
+            #"{"requestId":"a381f753-3079-4214-9720-b416fc35ca10","id":\#(id),"createdDate":"2025-10-30T14:08:39.96068","level":"INFO","service":"CUSTOMER_PURSE","eventType":"CUSTOMER_PURSE_FUNDS_RECEIVED_FOR_PURSE","data":{"customerId":"\#(customer)","customerBlocked":false,"purseId":"9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d","address":"0x52908400098527886e0f7030069857d2e4169ee7","currency":"USDT_BSC","transactionId":"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0","transactionHash":"0x8f1b5a3e9c2d4f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a","addressFrom":"0x1111111254eeb25477b68fb85ed929f73a960582","amount":1250.123456789012345678,"transactionState":"CONFIRMED","complianceState":"CHECKED","translationToAccountCompleted":false,"createdDate":"2025-10-30T14:08:39.12345""#
         let padding = String(repeating: "x", count: max(1024 - json.utf8.count - 12, 0))
         body = Array((json + #","note":"\#(padding)"}}"#).utf8)
         sign = CalypsoSignature.sign(body, secret: keyPair.secret)
@@ -65,10 +66,19 @@ func request(port: Int) -> HTTPClientRequest {
     return request
 }
 
+/// The first failure seen, printed with the figures so a broken run is not mistaken for a slow one.
+let firstFailure = Mutex<String?>(nil)
+
 func send(_ client: HTTPClient, port: Int) async -> Bool {
-    guard let response = try? await client.execute(request(port: port), timeout: .seconds(10)) else { return false }
-    _ = try? await response.body.collect(upTo: 1 << 16)
-    return response.status == .ok
+    do {
+        let response = try await client.execute(request(port: port), timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        if response.status == .ok { return true }
+        firstFailure.withLock { $0 = $0 ?? "HTTP \(response.status.code)" }
+    } catch {
+        firstFailure.withLock { $0 = $0 ?? "\(error)" }
+    }
+    return false
 }
 
 /// Closed loop: `concurrency` clients, each sending its next request when the previous answered.
@@ -82,12 +92,19 @@ func saturate(_ client: HTTPClient, port: Int, seconds: Double) async -> Measure
                 var failures = 0
                 while ContinuousClock.now < end {
                     let sent = ContinuousClock.now
-                    if await send(client, port: port) { latencies.append(ContinuousClock.now - sent) } else { failures += 1 }
+                    if await send(client, port: port) {
+                        latencies.append(ContinuousClock.now - sent)
+                    } else {
+                        failures += 1
+                    }
                 }
                 return (latencies, failures)
             }
         }
-        return await group.reduce(into: ([Duration](), 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+        return await group.reduce(into: ([Duration](), 0)) {
+            $0.0 += $1.0
+            $0.1 += $1.1
+        }
     }
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -109,15 +126,25 @@ func atRate(_ client: HTTPClient, port: Int, perSecond rate: Double, seconds: Do
         return await group.reduce(into: [Duration?]()) { $0.append($1) }
     }
     let latencies = results.compactMap { $0 }
-    return Measurement(requests: latencies.count, seconds: seconds, latencies: latencies, failures: results.count - latencies.count)
+    return Measurement(
+        requests: latencies.count,
+        seconds: seconds,
+        latencies: latencies,
+        failures: results.count - latencies.count
+    )
 }
 
 func report(_ name: String, _ measurement: Measurement) {
+    if let failure = firstFailure.withLock({ $0.take() }) { print("first failure: \(failure)") }
     print(
         String(
             format: "%@: %.0f webhooks/s, p50 %.2f ms, p99 %.2f ms (%d requests, %d failed)",
-            name, measurement.perSecond, measurement.percentile(0.5), measurement.percentile(0.99),
-            measurement.requests, measurement.failures
+            name,
+            measurement.perSecond,
+            measurement.percentile(0.5),
+            measurement.percentile(0.99),
+            measurement.requests,
+            measurement.failures
         )
     )
 }
@@ -143,7 +170,8 @@ func firstPort(_ stream: AsyncStream<Int>) async -> Int {
     return await iterator.next() ?? 0
 }
 
-let spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)").path
+let spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)")
+    .path
 let topic = "calypso.webhooks.v1"
 let kafka = try KafkaTesting.startBroker(topics: [topic: 6])
 let producer = try KafkaProducer(
@@ -177,10 +205,15 @@ let baseline = Application(
 )
 
 var clientConfiguration = HTTPClient.Configuration()
-clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+clientConfiguration.connectionPool = .init(
+    idleTimeout: .seconds(60),
+    concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency
+)
 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
 
-print("ingest benchmark: \(concurrency) keep-alive clients, \(webhooks[0].body.count)-byte signed webhooks, \(measureSeconds) s per run")
+print(
+    "ingest benchmark: \(concurrency) keep-alive clients, \(webhooks[0].body.count)-byte signed webhooks, \(measureSeconds) s per run"
+)
 try await withServices([producer, ingest, baseline]) {
     let ingestPort = await firstPort(ingestPorts)
     let baselinePort = await firstPort(baselinePorts)
@@ -191,6 +224,7 @@ try await withServices([producer, ingest, baseline]) {
     report("baseline (plain 200 route), saturated", plain)
     report("ingest (verify + Kafka ack), saturated", full)
     print(String(format: "ratio ingest/baseline: %.2f (target >= 0.5)", full.perSecond / plain.perSecond))
+    guard full.perSecond > 0 else { return }
     let half = await atRate(client, port: ingestPort, perSecond: full.perSecond / 2, seconds: measureSeconds)
     report(String(format: "ingest at half saturation (%.0f/s)", full.perSecond / 2), half)
     print(String(format: "ingest p99 at half saturation: %.2f ms (target <= 10 ms)", half.percentile(0.99)))

@@ -30,7 +30,9 @@ public final class IngestMetrics: Sendable {
             ),
             buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000].map { .milliseconds($0) }
         )
-        spoolBytes = registry.makeGauge(descriptor: named("purser_ingest_spool_bytes", "Bytes the spool holds on disk."))
+        spoolBytes = registry.makeGauge(
+            descriptor: named("purser_ingest_spool_bytes", "Bytes the spool holds on disk.")
+        )
         spoolRecords = registry.makeGauge(
             descriptor: named("purser_ingest_spool_records", "Webhooks in the spool waiting for Kafka.")
         )
@@ -41,7 +43,10 @@ public final class IngestMetrics: Sendable {
             )
         )
         drainedRecords = registry.makeCounter(
-            descriptor: named("purser_ingest_drained_records_total", "Spooled webhooks published to Kafka by the drainer.")
+            descriptor: named(
+                "purser_ingest_drained_records_total",
+                "Spooled webhooks published to Kafka by the drainer."
+            )
         )
         let requests = named("purser_ingest_requests_total", "Webhook requests answered, by HTTP status.")
         requestsByStatus = Dictionary(

@@ -38,7 +38,11 @@ struct WebhookEndpoint: Sendable {
         }
         let keyPair: CalypsoKeyPair
         do {
-            keyPair = try verifier.verify(key: request.headers.value(named: "key"), sign: request.headers.value(named: "sign"), body: body)
+            keyPair = try verifier.verify(
+                key: request.headers.value(named: "key"),
+                sign: request.headers.value(named: "sign"),
+                body: body
+            )
         } catch {
             return refuse(.unauthorized, "\(error)", size: body.count)
         }
@@ -100,7 +104,11 @@ struct WebhookEndpoint: Sendable {
         logger.notice("webhook refused", metadata: metadata)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: reason + "\n")))
+        return Response(
+            status: status,
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: reason + "\n"))
+        )
     }
 
     /// `application/json`, with or without parameters such as `charset`.

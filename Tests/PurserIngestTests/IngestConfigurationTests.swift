@@ -38,17 +38,25 @@ struct IngestConfigurationTests {
         #expect(configuration.retryAfterSeconds == 7)
     }
 
-    @Test("publish timeouts in seconds or milliseconds", arguments: [
-        ("2", Duration.seconds(2)), ("0.5s", .milliseconds(500)), ("250ms", .milliseconds(250)),
-    ])
+    @Test(
+        "publish timeouts in seconds or milliseconds",
+        arguments: [
+            ("2", Duration.seconds(2)), ("0.5s", .milliseconds(500)), ("250ms", .milliseconds(250)),
+        ]
+    )
     func timeouts(text: String, expected: Duration) {
         #expect(IngestConfiguration.duration(text) == expected)
     }
 
     @Test("an empty spool directory or a zero bound disables the spool")
     func spoolDisabled() throws {
-        #expect(try IngestConfiguration(environment: keys.merging(["INGEST_SPOOL_DIR": ""]) { $1 }).spoolDirectory == nil)
-        #expect(try IngestConfiguration(environment: keys.merging(["INGEST_SPOOL_MAX_BYTES": "0"]) { $1 }).spoolDirectory == nil)
+        #expect(
+            try IngestConfiguration(environment: keys.merging(["INGEST_SPOOL_DIR": ""]) { $1 }).spoolDirectory == nil
+        )
+        #expect(
+            try IngestConfiguration(environment: keys.merging(["INGEST_SPOOL_MAX_BYTES": "0"]) { $1 }).spoolDirectory
+                == nil
+        )
     }
 
     @Test("secrets can come from files")
@@ -62,15 +70,21 @@ struct IngestConfigurationTests {
         #expect(configuration.webhookKeyPairs.map(\.secret) == ["s1", "s2"])
     }
 
-    @Test("errors name the variable and never a secret", arguments: [
-        (["CALYPSO_WEBHOOK_KEY": "k1"], "CALYPSO_WEBHOOK_SECRET"),
-        (["CALYPSO_WEBHOOK_KEY": "k1,k2", "CALYPSO_WEBHOOK_SECRET": "topsecret"], "CALYPSO_WEBHOOK_SECRET"),
-        (["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_PORT": "http"], "INGEST_PORT"),
-        (
-            ["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_PUBLISH_TIMEOUT": "soon"],
-            "INGEST_PUBLISH_TIMEOUT"
-        ),
-    ])
+    @Test(
+        "errors name the variable and never a secret",
+        arguments: [
+            (["CALYPSO_WEBHOOK_KEY": "k1"], "CALYPSO_WEBHOOK_SECRET"),
+            (["CALYPSO_WEBHOOK_KEY": "k1,k2", "CALYPSO_WEBHOOK_SECRET": "topsecret"], "CALYPSO_WEBHOOK_SECRET"),
+            (
+                ["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_PORT": "http"],
+                "INGEST_PORT"
+            ),
+            (
+                ["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_PUBLISH_TIMEOUT": "soon"],
+                "INGEST_PUBLISH_TIMEOUT"
+            ),
+        ]
+    )
     func errors(environment: [String: String], variable: String) {
         let error = #expect(throws: IngestConfigurationError.self) { try IngestConfiguration(environment: environment) }
         #expect(error?.variable == variable)

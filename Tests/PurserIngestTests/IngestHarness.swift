@@ -168,7 +168,8 @@ final class IngestHarness: Sendable {
 }
 
 /// Polls `condition` every 50 ms until it holds, for at most `timeout`; returns whether it held.
-func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool
+{
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
@@ -184,7 +185,8 @@ enum Webhooks {
     /// The `data` object, written exactly as it must reappear in `payload`.
     static func data(customerId: String?, amount: String = "0.123456789012345678") -> String {
         let customer = customerId.map { #""customerId":"\#($0)","# } ?? ""
-        return #"{\#(customer)"customerBlocked":false,"purseId":"9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d","address":"0x52908400098527886e0f7030069857d2e4169ee7","currency":"USDT_BSC","transactionId":"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0","amount":\#(amount),"futureField":{"nested":[1,2.50,null]}}"#
+        return
+            #"{\#(customer)"customerBlocked":false,"purseId":"9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d","address":"0x52908400098527886e0f7030069857d2e4169ee7","currency":"USDT_BSC","transactionId":"6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0","amount":\#(amount),"futureField":{"nested":[1,2.50,null]}}"#
     }
 
     static func body(

@@ -49,7 +49,9 @@ struct IngestServiceTests {
     @Test("without a customerId the key is the subscription id; unknown event types are published")
     func subscriptionKeyAndUnknownType() async throws {
         let harness = try await IngestHarness(spoolDirectory: nil)
-        let answer = try await harness.post(Webhooks.body(id: 7, customerId: nil, eventType: "CUSTOMER_PURSE_SOMETHING_NEW"))
+        let answer = try await harness.post(
+            Webhooks.body(id: 7, customerId: nil, eventType: "CUSTOMER_PURSE_SOMETHING_NEW")
+        )
         #expect(answer.status == 200)
         let record = try #require(try await harness.readRecords(1).first)
         #expect(record.key == Array(Webhooks.subscriptionId.utf8))
@@ -71,7 +73,10 @@ struct IngestServiceTests {
         let cases: [(String, IngestHarness.Answer, Int)] = [
             ("tampered body", try await harness.post(tampered, sign: CalypsoSignature.sign(body, secret: secret)), 401),
             ("unknown key", try await harness.post(body, key: "ffffffffffffffffffffffffffffffff"), 401),
-            ("missing key", try await harness.post(body, key: nil, sign: CalypsoSignature.sign(body, secret: secret)), 401),
+            (
+                "missing key",
+                try await harness.post(body, key: nil, sign: CalypsoSignature.sign(body, secret: secret)), 401
+            ),
             ("missing sign", try await harness.post(body, sign: ""), 401),
             ("truncated JSON", try await harness.post(truncated), 400),
             ("no eventType", try await harness.post(Webhooks.body(id: 43, eventType: nil)), 400),
@@ -96,7 +101,10 @@ struct IngestServiceTests {
         let harness = try await IngestHarness(spoolDirectory: nil)
         let customerId = "rotation-customer"
         for (index, pair) in IngestHarness.keyPairs.enumerated() {
-            #expect(try await harness.post(Webhooks.body(id: 100 + index, customerId: customerId), key: pair.key).status == 200)
+            #expect(
+                try await harness.post(Webhooks.body(id: 100 + index, customerId: customerId), key: pair.key).status
+                    == 200
+            )
         }
         let records = try await harness.readRecords(2)
         let keyIds = try records.map { try CloudEvent<WebhookReceived>(recordValue: $0.value ?? []).data.keyId }
@@ -152,7 +160,9 @@ struct IngestServiceTests {
         var idsByCustomer: [String: [Int]] = [:]
         for record in records {
             let event = try CloudEvent<WebhookReceived>(recordValue: record.value ?? [])
-            idsByCustomer[String(decoding: record.key ?? [], as: UTF8.self), default: []].append(Int(event.data.eventId)!)
+            idsByCustomer[String(decoding: record.key ?? [], as: UTF8.self), default: []].append(
+                Int(event.data.eventId)!
+            )
         }
         for (index, customer) in customers.enumerated() {
             #expect(idsByCustomer[customer] == (0..<20).map { index * 1000 + $0 }, "\(customer)")

@@ -170,7 +170,8 @@ let testLogger = Logger(label: "purser-ingest-tests")
 
 func sampleRecord(_ index: Int, bodySize: Int = 200) -> SpoolRecord {
     let prefix = Array(#"{"id":\#(index),"data":""#.utf8)
-    let body = prefix + Array(repeating: UInt8(ascii: "a") + UInt8(index % 26), count: max(bodySize - prefix.count - 2, 0))
+    let body =
+        prefix + Array(repeating: UInt8(ascii: "a") + UInt8(index % 26), count: max(bodySize - prefix.count - 2, 0))
         + Array(#""}"#.utf8)
     return SpoolRecord(
         body: body,

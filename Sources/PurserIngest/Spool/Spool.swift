@@ -81,7 +81,9 @@ public final class Spool: Sendable {
     }
 
     public var stats: SpoolStats {
-        state.withLock { SpoolStats(records: $0.storedRecords + $0.pendingRecords, bytes: $0.storedBytes + $0.pendingBytes) }
+        state.withLock {
+            SpoolStats(records: $0.storedRecords + $0.pendingRecords, bytes: $0.storedBytes + $0.pendingBytes)
+        }
     }
 
     /// Whether no record is waiting for Kafka (counting appends still being written).

@@ -81,11 +81,16 @@ public final class SpoolDrainer: Service, Sendable {
                 return try publisher.prepared(spooled.record)
             } catch {
                 // Verified and decoded once already; only a format change could get here.
-                logger.error("spooled webhook cannot be made into an event; dropped", metadata: [LoggingKeys.error: "\(error)"])
+                logger.error(
+                    "spooled webhook cannot be made into an event; dropped",
+                    metadata: [LoggingKeys.error: "\(error)"]
+                )
                 return nil
             }
         }
-        let indexesByKey = Dictionary(grouping: prepared.indices.filter { prepared[$0] != nil }) { prepared[$0]!.record.key }
+        let indexesByKey = Dictionary(grouping: prepared.indices.filter { prepared[$0] != nil }) {
+            prepared[$0]!.record.key
+        }
         let (published, failure) = await withTaskGroup(of: ([Int], (any Error)?).self) { group in
             for indexes in indexesByKey.values {
                 group.addTask {

@@ -1,11 +1,11 @@
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A place in the spool: a segment and a byte offset in it.
@@ -113,13 +113,18 @@ final class SpoolStore {
                         let position = SpoolPosition(segment: segment.sequence, offset: start + end)
                         batch.append(SpooledRecord(record: record, end: position))
                     } else {
-                        logger.error("spool record of an unknown format skipped", metadata: metadata(segment, start + offset))
+                        logger.error(
+                            "spool record of an unknown format skipped",
+                            metadata: metadata(segment, start + offset)
+                        )
                     }
                     offset = end
                 case .damaged(let resumeAt):
                     logger.error(
                         "damaged spool bytes skipped",
-                        metadata: metadata(segment, start + offset).merging(["purser.bytes": "\(resumeAt - offset)"]) { $1 }
+                        metadata: metadata(segment, start + offset).merging(["purser.bytes": "\(resumeAt - offset)"]) {
+                            $1
+                        }
                     )
                     offset = resumeAt
                 case .tornTail, .end:
