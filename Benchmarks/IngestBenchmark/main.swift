@@ -174,10 +174,11 @@ let spoolDirectory = FileManager.default.temporaryDirectory.appendingPathCompone
     .path
 let topic = "calypso.webhooks.v1"
 let kafka = try KafkaTesting.startBroker(topics: [topic: 6])
-let producer = try KafkaProducer(
-    configuration: IngestService.producerConfiguration(brokers: kafka.brokers, publishTimeout: .seconds(2)),
-    logger: logger
-)
+var producerConfiguration = IngestService.producerConfiguration(brokers: kafka.brokers, publishTimeout: .seconds(2))
+if let linger = ProcessInfo.processInfo.environment["BENCH_LINGER_MS"].flatMap(Int.init) {
+    producerConfiguration.linger = .milliseconds(linger)
+}
+let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
 var configuration = IngestConfiguration(webhookKeyPairs: [keyPair])
 configuration.host = "127.0.0.1"
 configuration.port = 0
