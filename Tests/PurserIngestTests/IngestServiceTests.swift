@@ -192,6 +192,19 @@ struct IngestServiceTests {
         try await second.stop()
     }
 
+    @Test("graceful shutdown finishes a request in flight before the producer stops")
+    func gracefulShutdown() async throws {
+        let harness = try await IngestHarness(spoolDirectory: nil)
+        #expect(try await harness.post(Webhooks.body(id: 1)).status == 200)
+        try harness.kafka.setRoundTripTime(.milliseconds(800))
+        let inFlight = Task { try await harness.post(Webhooks.body(id: 2)) }
+        try await Task.sleep(for: .milliseconds(300))
+        try await harness.stop()
+        #expect(try await inFlight.value.status == 200)
+        try harness.kafka.setRoundTripTime(.zero)
+        #expect(try await harness.recordCount() == 2)
+    }
+
     @Test("spool full or disabled: 503 with Retry-After, and nothing lost of what was answered 200")
     func spoolFullOrDisabled() async throws {
         let spool = try TemporaryDirectory()
