@@ -127,5 +127,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "PurserWorkersTests",
+            dependencies: ["PurserWorkers"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

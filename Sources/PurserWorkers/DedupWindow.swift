@@ -1,0 +1,111 @@
+/// The keys one partition has already turned into an output, kept for a bounded horizon.
+///
+/// A worker that must act once per key (a Calypso transaction, an expired purse) claims the key
+/// before emitting. Claims are scoped to the input offset that made them: when the runtime runs
+/// the same input record again (its outputs were not acknowledged), the claim still holds and the
+/// worker emits the same output again, with the same deterministic id; any other record with the
+/// key is a duplicate. After a restart or a partition move the window is rebuilt from the worker's
+/// own co-partitioned output with ``recordEmitted(_:atMilliseconds:)``, so no claim is lost.
+///
+/// Memory is bounded twice: entries older than ``Limits/horizon`` (measured against the newest
+/// timestamp seen) are dropped, and so is the oldest entry beyond ``Limits/maxEntries``. The
+/// horizon is safe when it covers every way a duplicate can still arrive: Calypso's own webhook
+/// retries (about 91 hours), and any replay of the input topic, which cannot reach back further
+/// than that topic's retention. A rebuild only sees what the output topic still retains, so that
+/// retention must cover the horizon too.
+public struct DedupWindow: Sendable {
+    public struct Limits: Sendable, Hashable {
+        /// How long a key is remembered after it was emitted. Default: 7 days.
+        public var horizon: Duration = .seconds(7 * 24 * 3600)
+        /// The most keys one partition keeps. Default: 1,000,000 (about 100 MB at worst).
+        public var maxEntries = 1_000_000
+
+        public init() {}
+    }
+
+    /// The outcome of ``claim(_:inputOffset:atMilliseconds:)``.
+    public enum Claim: Equatable, Sendable {
+        /// First time: emit.
+        case first
+        /// The record that claimed the key runs again: emit the same output again.
+        case sameRecord
+        /// Another record already emitted for this key: emit nothing.
+        case duplicate
+    }
+
+    private struct Entry {
+        /// The input offset that claimed the key in this process; `nil` once known to be emitted.
+        var claimingOffset: Int64?
+        var timestampMilliseconds: Int64
+    }
+
+    public let limits: Limits
+    private var entries: [String: Entry] = [:]
+    /// Keys in insertion order; `orderStart` skips the evicted prefix until it is compacted.
+    private var order: [String] = []
+    private var orderStart = 0
+    private var newestMilliseconds = Int64.min
+
+    public init(limits: Limits = Limits()) {
+        precondition(limits.maxEntries > 0, "maxEntries must be positive")
+        precondition(limits.horizon > .zero, "horizon must be positive")
+        self.limits = limits
+    }
+
+    public var count: Int { entries.count }
+
+    public func contains(_ key: String) -> Bool { entries[key] != nil }
+
+    /// What ``claim(_:inputOffset:atMilliseconds:)`` would answer, without claiming: lets a worker
+    /// skip a costly call for a duplicate yet claim only once the call has succeeded.
+    public func peek(_ key: String, inputOffset: Int64) -> Claim {
+        guard let entry = entries[key] else { return .first }
+        return entry.claimingOffset == inputOffset ? .sameRecord : .duplicate
+    }
+
+    /// Claims `key` for the record at `inputOffset`.
+    public mutating func claim(_ key: String, inputOffset: Int64, atMilliseconds now: Int64) -> Claim {
+        let claim = peek(key, inputOffset: inputOffset)
+        if claim == .first {
+            insert(key, Entry(claimingOffset: inputOffset, timestampMilliseconds: now))
+        }
+        return claim
+    }
+
+    /// Remembers a key found in the worker's own output (rebuilding after an assignment).
+    public mutating func recordEmitted(_ key: String, atMilliseconds timestamp: Int64) {
+        if entries[key] != nil {
+            entries[key]?.claimingOffset = nil
+            return
+        }
+        insert(key, Entry(claimingOffset: nil, timestampMilliseconds: timestamp))
+    }
+
+    private mutating func insert(_ key: String, _ entry: Entry) {
+        entries[key] = entry
+        order.append(key)
+        newestMilliseconds = max(newestMilliseconds, entry.timestampMilliseconds)
+        evict()
+    }
+
+    private mutating func evict() {
+        let horizonMilliseconds = limits.horizon.components.seconds * 1000
+            + limits.horizon.components.attoseconds / 1_000_000_000_000_000
+        let oldestKept = newestMilliseconds - horizonMilliseconds
+        while orderStart < order.count {
+            let key = order[orderStart]
+            guard let entry = entries[key] else {
+                orderStart += 1
+                continue
+            }
+            guard entries.count > limits.maxEntries || entry.timestampMilliseconds < oldestKept else { break }
+            entries[key] = nil
+            orderStart += 1
+        }
+        // Compact once the dead prefix is at least half the array, so appends stay amortised O(1).
+        if orderStart > 0 && orderStart * 2 >= order.count {
+            order.removeFirst(orderStart)
+            orderStart = 0
+        }
+    }
+}

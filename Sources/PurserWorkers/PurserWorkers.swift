@@ -1,1 +1,0 @@
-// PurserWorkers: under construction.

@@ -1,0 +1,73 @@
+import PurserWorkers
+import Testing
+
+@Suite struct DedupWindowTests {
+    static let hour: Int64 = 3_600_000
+
+    @Test func theFirstClaimWinsAndOtherRecordsAreDuplicates() {
+        var window = DedupWindow()
+        #expect(window.claim("tx-1", inputOffset: 10, atMilliseconds: 0) == .first)
+        #expect(window.claim("tx-1", inputOffset: 11, atMilliseconds: 1) == .duplicate)
+        #expect(window.claim("tx-1", inputOffset: 3, atMilliseconds: 2) == .duplicate)
+        #expect(window.claim("tx-2", inputOffset: 12, atMilliseconds: 3) == .first)
+        #expect(window.count == 2)
+    }
+
+    @Test func theClaimingRecordRunAgainMayEmitAgain() {
+        var window = DedupWindow()
+        #expect(window.claim("tx-1", inputOffset: 10, atMilliseconds: 0) == .first)
+        #expect(window.claim("tx-1", inputOffset: 10, atMilliseconds: 5) == .sameRecord)
+    }
+
+    @Test func keysRebuiltFromOutputAreDuplicatesForEveryRecord() {
+        var window = DedupWindow()
+        window.recordEmitted("tx-1", atMilliseconds: 0)
+        #expect(window.claim("tx-1", inputOffset: 0, atMilliseconds: 1) == .duplicate)
+        #expect(window.claim("tx-1", inputOffset: 7, atMilliseconds: 1) == .duplicate)
+    }
+
+    @Test func aClaimSeenInTheOutputNoLongerLetsItsRecordEmitAgain() {
+        var window = DedupWindow()
+        #expect(window.claim("tx-1", inputOffset: 4, atMilliseconds: 0) == .first)
+        window.recordEmitted("tx-1", atMilliseconds: 0)
+        #expect(window.claim("tx-1", inputOffset: 4, atMilliseconds: 1) == .duplicate)
+    }
+
+    @Test func entriesOlderThanTheHorizonAreForgotten() {
+        var limits = DedupWindow.Limits()
+        limits.horizon = .seconds(3600)
+        var window = DedupWindow(limits: limits)
+        window.recordEmitted("old", atMilliseconds: 0)
+        window.recordEmitted("recent", atMilliseconds: Self.hour / 2)
+        #expect(window.claim("new", inputOffset: 1, atMilliseconds: Self.hour + 1) == .first)
+        #expect(!window.contains("old"))
+        #expect(window.contains("recent"))
+        #expect(window.count == 2)
+    }
+
+    @Test func theEntryCountNeverExceedsTheLimit() {
+        var limits = DedupWindow.Limits()
+        limits.maxEntries = 100
+        var window = DedupWindow(limits: limits)
+        for index in 0..<10_000 {
+            #expect(window.claim("tx-\(index)", inputOffset: Int64(index), atMilliseconds: Int64(index)) == .first)
+            #expect(window.count <= 100)
+        }
+        #expect(window.count == 100)
+        #expect(window.contains("tx-9999"))
+        #expect(window.contains("tx-9900"))
+        #expect(!window.contains("tx-9899"))
+    }
+}
+
+@Suite struct DedupWindowPeekTests {
+    @Test func peekAnswersLikeClaimWithoutClaiming() {
+        var window = DedupWindow()
+        #expect(window.peek("tx-1", inputOffset: 1) == .first)
+        #expect(window.peek("tx-1", inputOffset: 1) == .first)
+        #expect(!window.contains("tx-1"))
+        #expect(window.claim("tx-1", inputOffset: 1, atMilliseconds: 0) == .first)
+        #expect(window.peek("tx-1", inputOffset: 1) == .sameRecord)
+        #expect(window.peek("tx-1", inputOffset: 2) == .duplicate)
+    }
+}
