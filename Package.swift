@@ -105,7 +105,7 @@ let package = Package(
             path: "Benchmarks/KafkaBenchmark",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON", yams], swiftSettings: swiftSettings),
         .testTarget(
             name: "PurserRuntimeTests",
             dependencies: ["PurserRuntime", "PurserKafka", "PurserSchema", "PurserTesting", log, lifecycle, metrics, prometheus],

@@ -47,6 +47,12 @@ public struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds transaction/get trails a deposit's webhooks.")
     var apiLagMs = 0
 
+    /// Every variable ``run()`` reads, `…_FILE` variants included.
+    static let environmentVariables = [
+        "SANDBOX_PORT", "CALYPSO_ACCOUNT_ID", "CALYPSO_API_KEY", "CALYPSO_API_KEY_FILE", "CALYPSO_API_SECRET",
+        "CALYPSO_API_SECRET_FILE", "CALYPSO_WEBHOOK_KEY", "CALYPSO_WEBHOOK_SECRET", "CALYPSO_WEBHOOK_SECRET_FILE",
+    ]
+
     public init() {}
 
     /// Parses the process arguments and runs. Top-level code resolves `main()` to

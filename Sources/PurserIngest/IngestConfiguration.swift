@@ -26,6 +26,13 @@ public struct IngestConfiguration: Sendable {
         self.webhookKeyPairs = webhookKeyPairs
     }
 
+    /// Every variable ``init(environment:)`` reads, `…_FILE` variants included.
+    public static let environmentVariables = [
+        "INGEST_PORT", "INGEST_MAX_BODY_BYTES", "INGEST_PUBLISH_TIMEOUT", "INGEST_SPOOL_DIR", "INGEST_SPOOL_MAX_BYTES",
+        "INGEST_RETRY_AFTER_SECONDS", "CALYPSO_WEBHOOK_KEY", "CALYPSO_WEBHOOK_KEY_FILE", "CALYPSO_WEBHOOK_SECRET",
+        "CALYPSO_WEBHOOK_SECRET_FILE",
+    ]
+
     /// Reads the configuration from environment variables; unset ones keep their defaults.
     ///
     /// - `INGEST_PORT`, `INGEST_MAX_BODY_BYTES`, `INGEST_SPOOL_MAX_BYTES` (`0` disables the spool),

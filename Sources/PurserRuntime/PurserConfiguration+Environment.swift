@@ -1,6 +1,13 @@
 import PurserKafka
 
 extension PurserConfiguration {
+    /// Every variable ``init(environment:allowsEmbeddedBroker:)`` reads, `…_FILE` variants included.
+    public static let environmentVariables = [
+        "KAFKA_BROKERS", "KAFKA_PROPERTIES_FILE", "TOPIC_PREFIX", "METRICS_PORT", "PROCESSING_GUARANTEE", "CREDIT_ON",
+        "WORKER_MAX_IN_FLIGHT", "CALYPSO_API_URL", "CALYPSO_ACCOUNT_ID", "CALYPSO_API_KEY", "CALYPSO_API_KEY_FILE",
+        "CALYPSO_API_SECRET", "CALYPSO_API_SECRET_FILE",
+    ]
+
     /// Reads the configuration from the environment.
     ///
     /// Variables: `KAFKA_BROKERS`, `KAFKA_PROPERTIES_FILE`, `TOPIC_PREFIX`, `METRICS_PORT`,
