@@ -18,7 +18,7 @@ test: deps
 	$(SWIFT) test
 
 run: build
-	$(SWIFT) run purser broker
+	$(SWIFT) run purser run --demo
 
 # Release builds; each benchmark prints its figures and the ratio to a baseline measured in the same run.
 bench: deps

@@ -105,7 +105,11 @@ let package = Package(
             path: "Benchmarks/KafkaBenchmark",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "PurserCLITests", dependencies: ["PurserCLI", "PurserSchema", "PurserJSON", yams], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PurserCLITests",
+            dependencies: ["PurserCLI", "PurserRuntime", "PurserSchema", "PurserJSON", yams, httpClient, lifecycle, log],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PurserRuntimeTests",
             dependencies: ["PurserRuntime", "PurserKafka", "PurserSchema", "PurserTesting", log, lifecycle, metrics, prometheus],

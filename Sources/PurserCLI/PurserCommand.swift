@@ -5,7 +5,7 @@ public struct PurserCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "purser",
         abstract: "Operate the Purser pipeline: run it, inspect topics, replay, redrive.",
-        subcommands: [TopicsCommand.self, BrokerCommand.self]
+        subcommands: [RunCommand.self, TopicsCommand.self, BrokerCommand.self]
     )
 
     public init() {}

@@ -33,17 +33,7 @@ struct TopicsApply: AsyncParsableCommand {
         var logger = Logger(label: "purser.topics")
         logger.logLevel = .error
         let declared = try folder.loadCatalog().topics(prefix: prefix)
-        let admin = try KafkaAdmin(options: options, logger: logger)
-        let results = try await admin.createTopics(
-            declared.map {
-                KafkaAdmin.TopicSpecification(
-                    name: $0.name,
-                    partitions: $0.partitions,
-                    replicationFactor: $0.replicationFactor,
-                    configs: $0.configs
-                )
-            }
-        )
+        let results = try await Self.create(declared, options: options, logger: logger)
         let lines = declared.map { topic -> (name: String, state: String, partitions: Int) in
             switch results[topic.name] {
             case .created?: (topic.name, "created", topic.partitions)
@@ -61,5 +51,25 @@ struct TopicsApply: AsyncParsableCommand {
                 print("\(line.state.padding(toLength: 8, withPad: " ", startingAt: 0)) \(line.name) \(line.partitions) partitions\(note)")
             }
         }
+    }
+
+    /// Creates the declared topics that do not exist yet.
+    /// - Returns: what happened to each topic, by name.
+    static func create(
+        _ declared: [TopicDeclaration],
+        options: KafkaClientOptions,
+        logger: Logger
+    ) async throws -> [String: KafkaAdmin.TopicCreation] {
+        let admin = try KafkaAdmin(options: options, logger: logger)
+        return try await admin.createTopics(
+            declared.map {
+                KafkaAdmin.TopicSpecification(
+                    name: $0.name,
+                    partitions: $0.partitions,
+                    replicationFactor: $0.replicationFactor,
+                    configs: $0.configs
+                )
+            }
+        )
     }
 }
