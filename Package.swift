@@ -71,7 +71,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "PurserWorkers", dependencies: ["PurserRuntime", "Calypso"], swiftSettings: swiftSettings),
+        .target(
+            name: "PurserWorkers",
+            dependencies: ["PurserRuntime", "Calypso", "PurserSchema", "PurserJSON", log, lifecycle],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "PurserCLI",
             dependencies: ["PurserWorkers", "PurserIngest", "CalypsoSandbox", "PurserSchema", argumentParser],
@@ -134,6 +138,15 @@ let package = Package(
         .testTarget(
             name: "PurserWorkersTests",
             dependencies: ["PurserWorkers"],
+            swiftSettings: swiftSettings
+        ),
+        // The workers end to end: embedded broker, calypso sandbox, real ingest.
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "PurserWorkers", "PurserRuntime", "PurserIngest", "PurserKafka", "PurserSchema", "PurserJSON",
+                "PurserTesting", "Calypso", "CalypsoSandbox", log, lifecycle,
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,3 +1,5 @@
+import PurserSchema
+
 /// The customer policy's verdict on one state of a Calypso transaction.
 public enum DepositDecision: Equatable, Sendable {
     /// Credit it: becomes `purser.deposit.approved`.
@@ -8,11 +10,6 @@ public enum DepositDecision: Equatable, Sendable {
     case decline
     /// Not decided yet (not terminal, or waiting for settlement); later states will decide.
     case undecided
-}
-
-/// Why a confirmed deposit is held. Raw values are the public `reason` field of `deposit.held`.
-public enum HoldReason: String, Sendable, Hashable {
-    case customerBlocked = "customer_blocked"
 }
 
 /// The customer policy's decision table, over plain values so it can be tested alone.

@@ -1,4 +1,6 @@
 import PurserCLI
 
 // Thin main: the role's command lives in PurserCLI so `purser run` composes the same services.
-print("purser-transaction-fetcher: not implemented yet")
+// Inside an async function the compiler picks `AsyncParsableCommand.main()`.
+func runWorker() async { await TransactionFetcherCommand.main() }
+await runWorker()

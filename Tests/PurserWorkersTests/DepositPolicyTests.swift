@@ -1,3 +1,4 @@
+import PurserSchema
 import PurserWorkers
 import Testing
 
