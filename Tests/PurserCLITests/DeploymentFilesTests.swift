@@ -165,4 +165,22 @@ private func strings(in node: Any) -> [String] {
             #expect(compose.contains("${\(name)"), "deploy/sandbox.env sets \(name), which docker-compose.yml never reads")
         }
     }
+
+    @Test func theReadmeConfigurationTableListsEveryVariableTheCodeReads() throws {
+        let readme = try text("README.md")
+        let section = try #require(readme.components(separatedBy: "\n## Configuration\n").dropFirst().first)
+            .components(separatedBy: "\n## ").first ?? ""
+        let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        let listed = Set(rows.flatMap { row in
+            // The first cell names the variables, each in backticks.
+            row.split(separator: "|").first.map { cell in
+                cell.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+            } ?? []
+        })
+        let executables = try packageExecutables()
+        let read = executables.reduce(into: Set<String>()) { $0.formUnion(EnvironmentVariables.read(by: $1) ?? []) }
+        #expect(read.count > 20)
+        #expect(read.subtracting(listed).isEmpty, "read but not in the README: \(read.subtracting(listed).sorted())")
+        #expect(listed.subtracting(read).isEmpty, "in the README but read by nothing: \(listed.subtracting(read).sorted())")
+    }
 }
