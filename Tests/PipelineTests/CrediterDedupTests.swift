@@ -1,0 +1,78 @@
+import PurserKafka
+import PurserRuntime
+import PurserSchema
+import PurserTesting
+import PurserWorkers
+import Testing
+
+/// One `deposit.credited` per Calypso transaction, across redeliveries, restarts and replays.
+@Suite(.serialized, .timeLimit(.minutes(4)))
+struct CrediterDedupTests {
+    static let group = "purser-deposit-crediter"
+
+    /// Approvals for `transactions` transactions of 20 customers, each approval published twice.
+    func publishApprovals(_ pipeline: Pipeline, transactions: Int) async throws -> Set<String> {
+        var ids = Set<String>()
+        var records: [ProducerRecord] = []
+        for index in 0..<transactions {
+            let customer = "customer-\(index % 20)"
+            let deposit = DepositDetails(
+                transactionId: "tx-\(index)",
+                customerId: customer,
+                purseId: "purse-\(index % 20)",
+                address: "0xaddress\(index % 20)",
+                currency: "ETH",
+                amount: try DecimalAmount("\(index).000000000000000001"),
+                transactionHash: "0xhash\(index)",
+                addressFrom: nil
+            )
+            let approval = DepositApproved(deposit: deposit, confirmedAt: .now, approvedAt: .now)
+            let event = CloudEvent(data: approval, source: CustomerPolicy.source, traceparent: .random())
+            let record = ProducerRecord(topic: pipeline.topics.depositsApproved, key: Array(customer.utf8), value: event.recordValue())
+            records += [record, record]
+            ids.insert(deposit.transactionId)
+        }
+        for outcome in try await pipeline.producer.send(records) { _ = try outcome.get() }
+        return ids
+    }
+
+    func creditedTransactionIds(_ pipeline: Pipeline) async throws -> [String] {
+        try await pipeline.events(DepositCredited.self, in: pipeline.topics.depositsCredited).map(\.data.deposit.transactionId)
+    }
+
+    @Test("a restarted crediter and a full replay of the approved topic credit nothing twice")
+    func replayCreditsNothingNew() async throws {
+        let pipeline = try await Pipeline()
+        let approved = pipeline.topics.depositsApproved
+        let expected = try await publishApprovals(pipeline, transactions: 60)
+
+        let first = try pipeline.startWorkers([.depositCrediter])
+        try await pipeline.waitUntilConsumed(group: Self.group, topic: approved)
+        try await first.stop()
+        let credited = try await creditedTransactionIds(pipeline)
+        #expect(credited.count == 60, "each transaction approved twice is credited once")
+        #expect(Set(credited) == expected)
+
+        // More approvals of the same transactions, read by a new instance that rebuilds from its output.
+        _ = try await publishApprovals(pipeline, transactions: 60)
+        let restarted = try pipeline.startWorkers([.depositCrediter])
+        try await pipeline.waitUntilConsumed(group: Self.group, topic: approved)
+        try await restarted.stop()
+        #expect(try await creditedTransactionIds(pipeline).count == 60)
+
+        // The whole approved topic again: the group rewound to the beginning with the admin API.
+        let beginning = (0..<Int32(pipeline.partitions)).map { TopicPartitionOffset(approved, $0, offset: 0) }
+        try await pipeline.admin.alterCommittedOffsets(group: Self.group, beginning)
+        let committed = try await pipeline.admin.committedOffsets(group: Self.group, topics: [approved])
+        #expect(committed.allSatisfy { $0.offset == 0 }, "the replay starts from the beginning")
+        let replaying = try pipeline.startWorkers([.depositCrediter])
+        try await pipeline.waitUntilConsumed(group: Self.group, topic: approved)
+        try await replaying.stop()
+
+        let afterReplay = try await pipeline.events(DepositCredited.self, in: pipeline.topics.depositsCredited)
+        #expect(afterReplay.count == 60, "zero new credits")
+        #expect(Set(afterReplay.map(\.id)).count == 60)
+        #expect(Set(afterReplay.map(\.data.deposit.transactionId)) == expected)
+        try await pipeline.stop()
+    }
+}
