@@ -14,7 +14,8 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+# Builds the executables first: some tests run them as separate processes.
+test: build
 	$(SWIFT) test
 
 run: build

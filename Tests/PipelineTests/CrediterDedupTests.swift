@@ -15,22 +15,9 @@ struct CrediterDedupTests {
         var ids = Set<String>()
         var records: [ProducerRecord] = []
         for index in 0..<transactions {
-            let customer = "customer-\(index % 20)"
-            let deposit = DepositDetails(
-                transactionId: "tx-\(index)",
-                customerId: customer,
-                purseId: "purse-\(index % 20)",
-                address: "0xaddress\(index % 20)",
-                currency: "ETH",
-                amount: try DecimalAmount("\(index).000000000000000001"),
-                transactionHash: "0xhash\(index)",
-                addressFrom: nil
-            )
-            let approval = DepositApproved(deposit: deposit, confirmedAt: .now, approvedAt: .now)
-            let event = CloudEvent(data: approval, source: CustomerPolicy.source, traceparent: .random())
-            let record = ProducerRecord(topic: pipeline.topics.depositsApproved, key: Array(customer.utf8), value: event.recordValue())
+            let record = try Approvals.record(index: index, customers: 20, topic: pipeline.topics.depositsApproved)
             records += [record, record]
-            ids.insert(deposit.transactionId)
+            ids.insert("tx-\(index)")
         }
         for outcome in try await pipeline.producer.send(records) { _ = try outcome.get() }
         return ids
