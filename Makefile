@@ -18,7 +18,8 @@ build: deps
 test: build
 	$(SWIFT) test
 
-run: build
+# `swift run` builds what `purser` needs, then runs the whole pipeline with its demo until Ctrl-C.
+run: deps
 	$(SWIFT) run purser run --demo
 
 # Release builds; each benchmark prints its figures and the ratio to a baseline measured in the same run.

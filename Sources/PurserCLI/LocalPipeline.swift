@@ -6,6 +6,7 @@ import PurserIngest
 import PurserKafka
 import PurserRuntime
 import PurserSchema
+import PurserWorkers
 import ServiceLifecycle
 
 /// Everything `purser run` runs, as one `Service`: the embedded broker (unless `KAFKA_BROKERS` names
@@ -38,7 +39,7 @@ struct LocalPipeline: Service {
         var ingestURL: String
         var calypsoURL: String
         var isSandboxInProcess: Bool
-        /// `/metrics` of the workers; `nil` while no worker runs.
+        /// `/metrics` of the workers; `nil` until their server listens.
         var workerMetricsURL: String?
     }
 
@@ -50,6 +51,8 @@ struct LocalPipeline: Service {
     /// Called once every service listens.
     var onRunning: @Sendable (Endpoints) -> Void = { _ in }
     var startedAt = ContinuousClock.now
+    /// Receives the embedded broker when one starts, for a caller that keeps it beyond ``run()``.
+    var onBrokerStarted: @Sendable (EmbeddedKafka) -> Void = { _ in }
 
     func run() async throws {
         var configuration = try PurserConfiguration(environment: environment, allowsEmbeddedBroker: true)
@@ -76,6 +79,7 @@ struct LocalPipeline: Service {
             }
             configuration.brokers = .servers(kafka.brokers)
             services.append(.init(service: kafka))
+            onBrokerStarted(kafka)
         } else {
             var client = KafkaClientOptions(bootstrapServers: configuration.brokers.bootstrapServers ?? [])
             client.additionalProperties = configuration.kafkaProperties
@@ -168,19 +172,16 @@ struct LocalPipeline: Service {
         -> [ServiceGroupConfiguration.ServiceConfiguration]
     {
         let configuration = stage.configuration
-        let (account, key, secret) = try configuration.calypso.requireCredentials()
-        let calypso = CalypsoClient(
-            configuration: .init(
-                baseURL: endpoints.calypsoURL,
-                account: account,
-                credentials: CalypsoKeyPair(key: key.value, secret: secret.value)
-            ),
-            logger: logger
+        let calypso = try configuration.calypso.makeClient(logger: logger)
+        let workers = PipelineWorkers(configuration: configuration, calypso: calypso, logger: logger)
+        var process = WorkerProcess(configuration: configuration, logger: logger)
+        process.host = options.host
+        let metricsPort = Handoff<Int>()
+        let workerServices = process.services(
+            workers: try workers.workers(),
+            tables: [workers.customers],
+            onHealthServerRunning: { metricsPort.send($0) }
         )
-        // WORKERS: the four workers are wired here once PurserWorkers exposes a way to build their
-        // services from a configuration and a Calypso client; until then `purser run` runs none.
-        let workerServices: [any Service] = []
-        let metricsPort: Handoff<Int>? = workerServices.isEmpty ? nil : Handoff<Int>()
 
         let demo = options.demo.map { demo in
             RunDemo(
@@ -200,9 +201,7 @@ struct LocalPipeline: Service {
         }
         let console = Console { [self] in
             var endpoints = endpoints
-            if let metricsPort {
-                endpoints.workerMetricsURL = "http://\(options.host):\(try await metricsPort.value())/metrics"
-            }
+            endpoints.workerMetricsURL = "http://\(options.host):\(try await metricsPort.value())/metrics"
             announce(endpoints)
             onRunning(endpoints)
             if let demo {
@@ -226,11 +225,7 @@ struct LocalPipeline: Service {
         output("purser run: ingest listening on \(endpoints.ingestURL)")
         let calypso = endpoints.isSandboxInProcess ? "Calypso sandbox (in-process, demo credentials)" : "Calypso"
         output("purser run: \(calypso) at \(endpoints.calypsoURL)")
-        if let metrics = endpoints.workerMetricsURL {
-            output("purser run: workers running; metrics at \(metrics)")
-        } else {
-            output("purser run: no workers wired yet; webhooks are published to Kafka only")
-        }
+        output("purser run: workers running; metrics at \(endpoints.workerMetricsURL ?? "")")
     }
 
     /// Ingest's settings from the `INGEST_*` variables. With the in-process sandbox and no

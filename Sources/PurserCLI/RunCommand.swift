@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PurserKafka
 import PurserRuntime
 import ServiceLifecycle
+import Synchronization
 
 /// `purser run [--demo] [--exit-after-demo]`: the whole pipeline in one process.
 ///
@@ -19,6 +21,10 @@ struct RunCommand: AsyncParsableCommand {
             ingest) unless CALYPSO_API_URL names a Calypso. Stops gracefully on SIGTERM or Ctrl-C.
             """
     )
+
+    /// The embedded broker, kept until the process exits: some Kafka clients of the workers outlive
+    /// their services and would log connection errors on the way out if the broker went first.
+    private static let embeddedBroker = Mutex<EmbeddedKafka?>(nil)
 
     @Flag(help: "Create customers, send deposits through the sandbox and print the public events they lead to.")
     var demo = false
@@ -52,8 +58,10 @@ struct RunCommand: AsyncParsableCommand {
             output: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         )
         pipeline.startedAt = startedAt
+        pipeline.onBrokerStarted = { kafka in Self.embeddedBroker.withLock { $0 = kafka } }
         var group = ServiceGroupConfiguration(
-            services: [.init(service: pipeline)],
+            // The pipeline ends by itself only after the demo with --exit-after-demo.
+            services: [.init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

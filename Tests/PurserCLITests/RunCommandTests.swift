@@ -54,6 +54,35 @@ private func acceptsConnections(port: Int) -> Bool {
 }
 
 @Suite(.serialized) struct RunCommandTests {
+    @Test(.timeLimit(.minutes(3)))
+    func theDemoPrintsEveryKindOfPublicEventAndEnds() async throws {
+        let command = try RunCommand.parse(["--demo", "--exit-after-demo", "--demo-timeout", "90", "--topics-dir", topicsFolder])
+        let printed = Printed()
+        let pipeline = LocalPipeline(
+            options: command.pipelineOptions(),
+            environment: freePorts,
+            logger: quietLogger(),
+            output: printed.append
+        )
+        // Ends on its own after the summary; an error here is the demo's one-line reason.
+        let group = ServiceGroupConfiguration(
+            services: [.init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: quietLogger()
+        )
+        try await ServiceGroup(configuration: group).run()
+
+        let lines = printed.all
+        #expect(printed.count(startingWith: "deposits.credited.v1") == 3, "\(lines)")
+        #expect(printed.count(startingWith: "deposits.held.v1") == 1, "\(lines)")
+        #expect(printed.count(startingWith: "deposits.declined.v1") == 1, "\(lines)")
+        #expect(printed.count(startingWith: "purses.renewed.v1") == 1, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("deposits.credited.v1") && $0.contains("0.123456789012345678 ETH") })
+        #expect(lines.contains { $0.hasPrefix("deposits.held.v1") && $0.contains("carol") && $0.contains("customer_blocked") })
+        #expect(lines.contains { $0.hasPrefix("deposits.declined.v1") && $0.contains("99.99 ETH") })
+        #expect(lines.contains("summary: 3 on deposits.credited.v1, 1 on deposits.held.v1, 1 on deposits.declined.v1, 1 on purses.renewed.v1"))
+        #expect(lines.contains { $0.contains("reached ingest twice and was credited once") })
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func gracefulShutdownStopsEveryService() async throws {
         let command = try RunCommand.parse(["--topics-dir", topicsFolder])
