@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PurserCLITests",
-            dependencies: ["PurserCLI", "PurserRuntime", "PurserSchema", "PurserJSON", yams, httpClient, lifecycle, log],
+            dependencies: ["PurserCLI", "PurserKafka", "PurserRuntime", "PurserSchema", "PurserJSON", yams, httpClient, lifecycle, log],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Glibc
 import Logging
+import PurserKafka
 import PurserRuntime
 import ServiceLifecycle
 import Synchronization
@@ -54,6 +55,35 @@ private func acceptsConnections(port: Int) -> Bool {
 }
 
 @Suite(.serialized) struct RunCommandTests {
+    @Test func theDemoFlagsAreChecked() throws {
+        #expect(throws: (any Error).self) { try RunCommand.parse(["--exit-after-demo"]) }
+        #expect(throws: (any Error).self) { try RunCommand.parse(["--demo", "--demo-timeout", "0"]) }
+        let demo = try #require(try RunCommand.parse(["--demo", "--exit-after-demo", "--demo-timeout", "5"]).pipelineOptions().demo)
+        #expect(demo.timeout == .seconds(5))
+        #expect(demo.exitsAfterSummary)
+        #expect(try RunCommand.parse([]).pipelineOptions().demo == nil)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func waitingForEventsThatNeverComeEndsWithTheirNames() async throws {
+        let kafka = try EmbeddedKafka(logger: quietLogger())
+        try kafka.createTopic("deposits.credited.v1", partitions: 2)
+        let settings = PublicEventReader.Settings(
+            brokers: kafka.brokers,
+            kafkaProperties: [:],
+            topics: [("deposits.credited.v1", 2)],
+            output: { _ in }
+        )
+        var reader = try await PublicEventReader(settings: settings, logger: quietLogger())
+        let missing = RunDemo.Expectation(topic: "deposits.credited.v1", subjectKey: "tx-that-never-happened")
+        await #expect {
+            try await reader.wait(for: [missing], until: .now + .milliseconds(500))
+        } throws: { error in
+            "\(error)" == "timed out waiting for 1 event(s): deposits.credited.v1 for tx-that-never-happened"
+        }
+        await reader.close()
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func theDemoPrintsEveryKindOfPublicEventAndEnds() async throws {
         let command = try RunCommand.parse(["--demo", "--exit-after-demo", "--demo-timeout", "90", "--topics-dir", topicsFolder])
