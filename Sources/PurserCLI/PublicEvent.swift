@@ -17,17 +17,16 @@ enum PublicEvent: Sendable {
     /// Decodes a record of a public topic; `nil` for anything else (another type, a tombstone).
     init?(record: ConsumerRecord) {
         guard let value = record.value, let envelope = try? CloudEventEnvelope(recordValue: value) else { return nil }
-        switch envelope.type {
-        case DepositCredited.eventType: guard let event = try? CloudEvent<DepositCredited>(envelope: envelope) else { return nil }
-            self = .credited(event)
-        case DepositHeld.eventType: guard let event = try? CloudEvent<DepositHeld>(envelope: envelope) else { return nil }
-            self = .held(event)
-        case DepositDeclined.eventType: guard let event = try? CloudEvent<DepositDeclined>(envelope: envelope) else { return nil }
-            self = .declined(event)
-        case PurseRenewed.eventType: guard let event = try? CloudEvent<PurseRenewed>(envelope: envelope) else { return nil }
-            self = .renewed(event)
-        default: return nil
-        }
+        let event: PublicEvent? =
+            switch envelope.type {
+            case DepositCredited.eventType: (try? CloudEvent<DepositCredited>(envelope: envelope)).map(Self.credited)
+            case DepositHeld.eventType: (try? CloudEvent<DepositHeld>(envelope: envelope)).map(Self.held)
+            case DepositDeclined.eventType: (try? CloudEvent<DepositDeclined>(envelope: envelope)).map(Self.declined)
+            case PurseRenewed.eventType: (try? CloudEvent<PurseRenewed>(envelope: envelope)).map(Self.renewed)
+            default: nil
+            }
+        guard let event else { return nil }
+        self = event
     }
 
     var customerId: String {
@@ -49,6 +48,16 @@ enum PublicEvent: Sendable {
         }
     }
 
+    /// The CloudEvent `id`: the idempotency key consumers deduplicate on.
+    var id: String {
+        switch self {
+        case .credited(let event): event.id
+        case .held(let event): event.id
+        case .declined(let event): event.id
+        case .renewed(let event): event.id
+        }
+    }
+
     /// The event's topic, without prefix.
     var topic: String {
         switch self {
@@ -64,24 +73,20 @@ enum PublicEvent: Sendable {
     func line(names: [String: String]) -> String {
         let customer = names[customerId] ?? customerId
         let detail: String
-        let id: String
         switch self {
         case .credited(let event):
             detail = "\(event.data.deposit.amount) \(event.data.deposit.currency) credited"
                 + "  tx \(event.data.deposit.transactionId.prefix(8))"
-            id = event.id
         case .held(let event):
             detail = "\(event.data.deposit.amount) \(event.data.deposit.currency) held (\(event.data.reason.rawValue))"
                 + "  tx \(event.data.deposit.transactionId.prefix(8))"
-            id = event.id
         case .declined(let event):
             detail = "\(event.data.amount) \(event.data.currency) declined (compliance \(event.data.complianceState.rawValue))"
                 + "  tx \(event.data.transactionId.prefix(8))"
-            id = event.id
         case .renewed(let event):
             detail = "\(event.data.currency) purse renewed: \(event.data.expiredAddress) -> \(event.data.address)"
-            id = event.id
         }
-        return "\(topic.padding(toLength: 22, withPad: " ", startingAt: 0)) \(customer.padding(toLength: 6, withPad: " ", startingAt: 0)) \(detail)  id \(id)"
+        let columns = [topic.padding(toLength: 22, withPad: " ", startingAt: 0), customer.padding(toLength: 6, withPad: " ", startingAt: 0)]
+        return columns.joined(separator: " ") + " \(detail)  id \(id)"
     }
 }
