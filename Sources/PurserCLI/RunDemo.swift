@@ -62,11 +62,14 @@ struct RunDemo: Sendable {
         }
 
         output("demo: alice deposits 125.50 \(usdt); Calypso delivers each of its webhooks twice")
+        let subscriptions = try await calypso.webhookSubscriptions().map(\.requestId)
+        let copiesBefore = try await deliveries(of: subscriptions).duplicates
         let duplicated = try await depositDeliveredTwice(customer: alice, currency: usdt, amount: "125.50")
         try await reader.wait(for: [Expectation(topic: TopicNames.Base.depositsCredited, subjectKey: duplicated)], until: deadline)
         // Every copy reached ingest before the next deposit's webhooks exist, so alice's later events
         // come after any event the copies could cause, on every topic.
-        try await waitUntilWebhooksDelivered(until: deadline)
+        let copies = try await waitUntilWebhooksDelivered(subscriptions, until: deadline).duplicates - copiesBefore
+        guard copies > 0 else { throw Failure(description: "the sandbox delivered no webhook twice") }
         let firstCredit = ContinuousClock.now - startedAt
 
         output("demo: alice deposits 42 \(usdt), bob 0.123456789012345678 \(eth), carol 250 \(usdt); bob then 99.99 \(eth) that compliance declines")
@@ -94,7 +97,7 @@ struct RunDemo: Sendable {
         guard repeated.isEmpty else {
             throw Failure(description: "more than one public event for \(repeated.sorted().joined(separator: ", "))")
         }
-        output("summary: alice's 125.50 \(usdt) deposit reached ingest twice and was credited once")
+        output("summary: alice's 125.50 \(usdt) deposit: \(copies) webhooks delivered twice, credited once")
         output("summary: first deposit credited \(Self.seconds(firstCredit)) after start")
     }
 
@@ -130,19 +133,30 @@ struct RunDemo: Sendable {
     }
 
     /// Waits until no subscription has a webhook waiting for delivery (copies included).
-    private func waitUntilWebhooksDelivered(until deadline: ContinuousClock.Instant) async throws {
-        let subscriptions = try await calypso.webhookSubscriptions().map(\.requestId)
+    /// - Returns: the subscriptions' pending webhooks (none) and copies sent so far, summed.
+    private func waitUntilWebhooksDelivered(
+        _ subscriptions: [String],
+        until deadline: ContinuousClock.Instant
+    ) async throws -> (pending: Int, duplicates: Int) {
         while true {
-            var pending = 0
-            for requestId in subscriptions {
-                pending += try await sandbox.deliveryStatistics(requestId: requestId).pending
-            }
-            if pending == 0 { return }
+            let statistics = try await deliveries(of: subscriptions)
+            if statistics.pending == 0 { return statistics }
             guard ContinuousClock.now < deadline else {
-                throw Failure(description: "\(pending) webhook(s) still undelivered to ingest when the demo timed out")
+                throw Failure(description: "\(statistics.pending) webhook(s) still undelivered to ingest when the demo timed out")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// The delivery statistics of these subscriptions, summed.
+    private func deliveries(of subscriptions: [String]) async throws -> (pending: Int, duplicates: Int) {
+        var total = (pending: 0, duplicates: 0)
+        for requestId in subscriptions {
+            let statistics = try await sandbox.deliveryStatistics(requestId: requestId)
+            total.pending += statistics.pending
+            total.duplicates += statistics.duplicates
+        }
+        return total
     }
 
     static func seconds(_ duration: Duration) -> String {
