@@ -111,7 +111,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PurserCLITests",
-            dependencies: ["PurserCLI", "PurserKafka", "PurserRuntime", "PurserSchema", "PurserJSON", yams, httpClient, lifecycle, log],
+            dependencies: [
+                "PurserCLI", "PurserRuntime", "PurserSchema", "PurserJSON", "PurserKafka", "PurserTesting", "Calypso",
+                "CalypsoSandbox", yams, httpClient, lifecycle, log,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,7 +5,13 @@ public struct PurserCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "purser",
         abstract: "Operate the Purser pipeline: run it, inspect topics, replay, redrive.",
-        subcommands: [RunCommand.self, TopicsCommand.self, BrokerCommand.self]
+        subcommands: [
+            RunCommand.self, TopicsCommand.self, BrokerCommand.self,
+            LagCommand.self,
+            TailCommand.self,
+            DeadLetterCommand.self,
+            ReplayCommand.self,
+        ]
     )
 
     public init() {}

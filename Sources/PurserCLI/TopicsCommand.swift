@@ -86,11 +86,7 @@ struct TopicsList: AsyncParsableCommand {
                     ? "(original records)" : topic.messageTypes.map(\.rawValue).joined(separator: ", "),
             ]
         }
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        return ([header] + rows).map { row in
-            zip(row, widths).map { cell, width in cell.padding(toLength: width, withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+        return TextTable.render(header: header, rows: rows)
     }
 
     /// `retention.ms` in whole days or hours where it divides evenly.

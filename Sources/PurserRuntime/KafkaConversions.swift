@@ -10,7 +10,7 @@ extension TopicPartition {
 }
 
 extension InputRecord {
-    init(_ record: ConsumerRecord) {
+    public init(_ record: ConsumerRecord) {
         self.init(
             topic: record.topic,
             partition: record.partition,
@@ -24,7 +24,7 @@ extension InputRecord {
 }
 
 extension ProducerRecord {
-    init(_ record: OutputRecord) {
+    public init(_ record: OutputRecord) {
         self.init(
             topic: record.topic,
             partition: record.partition,
