@@ -28,6 +28,8 @@ bench: deps
 	.build/release/KafkaBenchmark
 	$(SWIFT) build -c release --product IngestBenchmark
 	.build/release/IngestBenchmark
+	$(SWIFT) build -c release --product WorkerBenchmark
+	.build/release/WorkerBenchmark
 
 clean:
 	rm -rf .build

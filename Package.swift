@@ -138,6 +138,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Worker benchmark: fetcher against in-flight ÷ latency, crediter against a plain consume.
+        .executableTarget(
+            name: "WorkerBenchmark",
+            dependencies: [
+                "PurserWorkers", "PurserRuntime", "PurserKafka", "PurserSchema", "PurserJSON", "PurserTesting", "Calypso",
+                "CalypsoSandbox", log, lifecycle,
+            ],
+            path: "Benchmarks/WorkerBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PurserWorkersTests",
             dependencies: ["PurserWorkers"],

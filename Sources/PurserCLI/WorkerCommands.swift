@@ -41,7 +41,10 @@ extension WorkerRoleCommand {
         let calypso: CalypsoClient?
         do {
             configuration = try PurserConfiguration(environment: EnvironmentReader(variables), allowsEmbeddedBroker: false)
-            calypso = Self.role.callsCalypso ? try configuration.calypso.makeClient(logger: logger) : nil
+            calypso = Self.role.callsCalypso ? try configuration.calypso.makeClient(
+                    maximumConnections: configuration.maxInFlight,
+                    logger: logger
+                ) : nil
         } catch {
             throw ValidationError(error.description)
         }

@@ -30,9 +30,6 @@ public struct DepositCrediter: OncePerKeyWorker {
         dedupState = DedupState(limits: limits)
     }
 
-    /// Transactions remembered across the assigned partitions (for a memory gauge).
-    public var rememberedTransactions: Int { dedupState.count }
-
     public func process(_ record: InputRecord, context: WorkerContext) async throws -> [OutputRecord] {
         let event = try record.event(of: DepositApproved.self)
         let approval = event.data

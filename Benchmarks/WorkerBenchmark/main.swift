@@ -1,0 +1,221 @@
+// Worker throughput on the embedded broker, each against a bound or baseline measured in this run:
+// - the transaction fetcher with every `transaction/get` answered by the sandbox after 50 ms, against
+//   the bound `WORKER_MAX_IN_FLIGHT ÷ latency`;
+// - the deposit crediter against a plain consume of the same approved topic.
+import Calypso
+import CalypsoSandbox
+import Foundation
+import Logging
+import PurserJSON
+import PurserKafka
+import PurserRuntime
+import PurserSchema
+import PurserTesting
+import PurserWorkers
+import ServiceLifecycle
+
+let environment = ProcessInfo.processInfo.environment
+let webhookCount = Int(environment["BENCH_WEBHOOKS"] ?? "") ?? 20_000
+let approvalCount = Int(environment["BENCH_APPROVALS"] ?? "") ?? 30_000
+let customerCount = 1_000
+let partitions = 6
+let maxInFlight = 256
+let apiLatency = Duration.milliseconds(50)
+let account = "0x00000000000000000000000000000000000000aa"
+let apiKeyPair = CalypsoKeyPair(key: "c529e14832b34b74972365cf7bf02430", secret: "b823a6b9ea72408583cef9ec8d67fa52")
+let logger = {
+    var logger = Logger(label: "worker-benchmark")
+    logger.logLevel = .error
+    return logger
+}()
+
+let kafka = try EmbeddedKafka(logger: logger)
+let topics = TopicNames(prefix: "bench.")
+for name in TopicNames.Base.all.map(topics.name) { try kafka.createTopic(name, partitions: partitions) }
+for worker in TopicNames.Worker.all { try kafka.createTopic(topics.deadLetter(worker: worker), partitions: 1) }
+let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: logger)
+var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: kafka.brokers)
+producerConfiguration.messageTimeout = .seconds(30)
+let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
+
+func workerConfiguration() -> PurserConfiguration {
+    var configuration = PurserConfiguration(brokers: .servers(kafka.brokers))
+    configuration.topicPrefix = topics.prefix
+    configuration.processingGuarantee = .atLeastOnce
+    configuration.maxInFlight = maxInFlight
+    configuration.metricsPort = 0
+    configuration.calypso.accountID = account
+    configuration.kafkaProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+    return configuration
+}
+
+func recordCount(_ topic: String) async throws -> Int {
+    var total: Int64 = 0
+    for partition in 0..<Int32(partitions) {
+        let (low, high) = try await admin.watermarks(TopicPartition(topic, partition))
+        total += high - low
+    }
+    return Int(total)
+}
+
+/// Records per second written to `topic` by `services`, from the first output to the `expected`-th (so
+/// the group join is not counted).
+func measureOutput(of services: [any Service], into topic: String, expected: Int) async throws -> Double {
+    let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
+    return try await withThrowingTaskGroup(of: Double?.self) { tasks in
+        tasks.addTask {
+            try await group.run()
+            return nil
+        }
+        var started: ContinuousClock.Instant?
+        var firstCount = 0
+        let deadline = ContinuousClock.now + .seconds(600)
+        while ContinuousClock.now < deadline {
+            let count = try await recordCount(topic)
+            if started == nil, count > 0 {
+                started = .now
+                firstCount = count
+            }
+            if count >= expected, let started {
+                let seconds = (ContinuousClock.now - started) / .seconds(1)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return Double(count - firstCount) / seconds
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        fatalError("\(topic) did not reach \(expected) records within 10 minutes")
+    }
+}
+
+func publish(_ records: [ProducerRecord]) async throws {
+    for start in stride(from: 0, to: records.count, by: 5_000) {
+        for outcome in try await producer.send(Array(records[start..<min(start + 5_000, records.count)])) {
+            _ = try outcome.get()
+        }
+    }
+}
+
+// MARK: Fetcher: transaction/get after 50 ms
+
+var sandboxConfiguration = SandboxConfiguration(account: account, apiCredentials: apiKeyPair)
+sandboxConfiguration.port = 0
+sandboxConfiguration.seed = 1
+let (fetcherRate, directCallRate) = try await CalypsoSandbox.withRunning(sandboxConfiguration, logger: logger) { sandbox in
+    var clientConfiguration = CalypsoClient.Configuration(
+        baseURL: try await sandbox.baseURL(),
+        account: account,
+        credentials: apiKeyPair
+    )
+    clientConfiguration.maximumConnections = maxInFlight
+    let calypso = CalypsoClient(configuration: clientConfiguration, logger: logger)
+    var customers: [String] = []
+    for _ in 0..<customerCount {
+        let customer = try await calypso.createCustomer(CalypsoCustomerDetails())
+        _ = try await calypso.address(customerId: customer.id, currency: "ETH")
+        customers.append(customer.id)
+    }
+    // No subscription: each deposit's steps are visible to transaction/get at once.
+    var webhooks: [ProducerRecord] = []
+    for index in 0..<webhookCount {
+        let customer = customers[index % customerCount]
+        let receipt = try sandbox.simulateDeposit(
+            SandboxDeposit(customerId: customer, currency: "ETH", amount: try DecimalAmount("\(index + 1).25"))
+        )
+        let payload: JSONValue = [
+            "customerId": .string(customer), "customerBlocked": false, "purseId": .string(receipt.purseId),
+            "address": .string(receipt.address), "currency": "ETH", "transactionId": .string(receipt.transactionId),
+            "amount": .number("\(index + 1).25"), "transactionState": "CONFIRMED", "complianceState": "CHECKED",
+            "translationToAccountCompleted": true, "createdDate": "2026-11-25T10:00:00.000",
+        ]
+        let webhook = WebhookReceived(
+            eventId: String(index + 1),
+            eventType: .fundsReceived,
+            subscriptionId: "benchmark",
+            createdDate: "2026-11-25T10:00:00.000",
+            level: .info,
+            service: "CUSTOMER_PURSE",
+            receivedAt: .now,
+            keyId: "benchmark",
+            payload: payload
+        )
+        let event = CloudEvent(data: webhook, source: "purser-ingest", traceparent: .random())
+        webhooks.append(ProducerRecord(topic: topics.webhooks, key: Array(customer.utf8), value: event.recordValue()))
+    }
+    try await publish(webhooks)
+    var faults = SandboxFaults()
+    faults.apiLatency = apiLatency
+    try sandbox.setFaults(faults)
+
+    // The same calls without the worker: maxInFlight tasks calling transaction/get back to back.
+    let transactionIds = webhooks.prefix(4_096).map { record in
+        (try? CloudEvent<WebhookReceived>(recordValue: record.value ?? []))?.data.payload["transactionId"]?.stringValue ?? ""
+    }
+    let callsStarted = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        for lane in 0..<maxInFlight {
+            tasks.addTask {
+                for index in stride(from: lane, to: transactionIds.count, by: maxInFlight) {
+                    _ = try await calypso.transaction(id: transactionIds[index])
+                }
+            }
+        }
+        try await tasks.waitForAll()
+    }
+    let directCallRate = Double(transactionIds.count) / ((ContinuousClock.now - callsStarted) / .seconds(1))
+
+    let configuration = workerConfiguration()
+    let pipeline = PipelineWorkers(configuration: configuration, calypso: calypso, logger: logger)
+    let process = WorkerProcess(configuration: configuration, logger: logger)
+    let rate = try await measureOutput(
+        of: try pipeline.services([.transactionFetcher], process: process),
+        into: topics.transactions,
+        expected: webhookCount
+    )
+    try await calypso.shutdown()
+    return (rate, directCallRate)
+}
+let bound = Double(maxInFlight) / (apiLatency / .seconds(1))
+
+// MARK: Crediter against a plain consume of the same topic
+
+var approvals: [ProducerRecord] = []
+for index in 0..<approvalCount {
+    approvals.append(try Approvals.record(index: index, customers: customerCount, topic: topics.depositsApproved))
+}
+try await publish(approvals)
+
+var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: "plain-consume")
+consumerConfiguration.sessionTimeout = .seconds(6)
+consumerConfiguration.heartbeatInterval = .milliseconds(500)
+let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+try consumer.subscribe(topics: [topics.depositsApproved])
+var consumed = 0
+var consumeStarted: ContinuousClock.Instant?
+for try await record in consumer.records {
+    if consumeStarted == nil { consumeStarted = .now }
+    _ = try consumer.storeOffset(of: record)
+    consumed += 1
+    if consumed == approvalCount { break }
+}
+let consumeRate = Double(consumed - 1) / ((ContinuousClock.now - consumeStarted!) / .seconds(1))
+await consumer.shutdown()
+
+let crediterConfiguration = workerConfiguration()
+let crediterRate = try await measureOutput(
+    of: try PipelineWorkers(configuration: crediterConfiguration, calypso: nil, logger: logger)
+        .services([.depositCrediter], process: WorkerProcess(configuration: crediterConfiguration, logger: logger)),
+    into: topics.depositsCredited,
+    expected: approvalCount
+)
+await producer.shutdown()
+
+func figure(_ value: Double) -> String { String(format: "%8.0f", value) }
+print("WorkerBenchmark: embedded broker, \(partitions) partitions, WORKER_MAX_IN_FLIGHT=\(maxInFlight)")
+print("fetcher, transaction/get after 50 ms (\(webhookCount) webhooks): \(figure(fetcherRate)) records/s")
+print("  bound in-flight ÷ latency:                        \(figure(bound)) records/s")
+print("  the same calls from \(maxInFlight) tasks, no worker:         \(figure(directCallRate)) calls/s")
+print(String(format: "  ratio to the bound: %.2f (target ≥ 0.80, and ≥ 4000 records/s)", fetcherRate / bound))
+print("crediter (\(approvalCount) approvals):               \(figure(crediterRate)) records/s")
+print("  plain consume of the same topic:                  \(figure(consumeRate)) records/s")
+print(String(format: "  ratio to the plain consume: %.2f (target ≥ 0.50)", crediterRate / consumeRate))
