@@ -172,7 +172,7 @@ struct LocalPipeline: Service {
         -> [ServiceGroupConfiguration.ServiceConfiguration]
     {
         let configuration = stage.configuration
-        let calypso = try configuration.calypso.makeClient(logger: logger)
+        let calypso = try configuration.calypso.makeClient(maximumConnections: configuration.maxInFlight, logger: logger)
         let workers = PipelineWorkers(configuration: configuration, calypso: calypso, logger: logger)
         var process = WorkerProcess(configuration: configuration, logger: logger)
         process.host = options.host
