@@ -157,8 +157,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "PurserWorkers", "PurserRuntime", "PurserIngest", "PurserKafka", "PurserSchema", "PurserJSON",
-                "PurserTesting", "Calypso", "CalypsoSandbox", log, lifecycle,
+                "PurserWorkers", "PurserRuntime", "PurserIngest", "PurserCLI", "PurserKafka", "PurserSchema", "PurserJSON",
+                "PurserTesting", "Calypso", "CalypsoSandbox", argumentParser, log, lifecycle,
             ],
             swiftSettings: swiftSettings
         ),

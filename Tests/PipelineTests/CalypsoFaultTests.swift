@@ -1,3 +1,4 @@
+import ArgumentParser
 import CalypsoSandbox
 import PurserKafka
 import PurserRuntime
@@ -5,6 +6,8 @@ import PurserSchema
 import PurserTesting
 import PurserWorkers
 import Testing
+
+@testable import PurserCLI
 
 /// Calypso's API failing, slow, or never catching up: retries, dead letters, redrive.
 @Suite(.serialized, .timeLimit(.minutes(5)))
@@ -81,26 +84,14 @@ struct CalypsoFaultTests {
         try await pipeline.eventually(timeout: .seconds(60)) {
             try await pipeline.calypso.transaction(id: stuck.transactionId).translationToAccountCompleted
         }
-        // Redrive (no `purser dlq redrive` yet): each dead letter's original record, back on its topic.
-        for letter in deadLetters {
-            let input = InputRecord(
-                topic: letter.topic,
-                partition: letter.partition,
-                offset: letter.offset,
-                key: letter.key,
-                value: letter.value,
-                headers: letter.headers.map { RecordHeader(name: $0.key, value: $0.value) },
-                timestampMilliseconds: letter.timestampMilliseconds
+        // The operator redrives them: `purser dlq redrive --worker transaction-fetcher`.
+        let environment = ["KAFKA_BROKERS": pipeline.kafka.bootstrapServers, "TOPIC_PREFIX": pipeline.topics.prefix]
+        let redrive = OperatorContext(environment: environment, write: { _ in }, progress: { _ in })
+        try await OperatorContext.$current.withValue(redrive) {
+            var command = try #require(
+                try PurserCommand.parseAsRoot(["dlq", "redrive", "--worker", "transaction-fetcher"]) as? any AsyncParsableCommand
             )
-            let original = try #require(DeadLetter(deadLetterRecord: input)).redriveRecord
-            _ = try await pipeline.producer.send(
-                ProducerRecord(
-                    topic: original.topic,
-                    key: original.key,
-                    value: original.value,
-                    headers: original.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
-                )
-            )
+            try await command.run()
         }
         try await pipeline.eventually { try await pipeline.count(pipeline.topics.depositsCredited) >= 2 }
         try await pipeline.waitUntilConsumed(group: "purser-transaction-fetcher", topic: pipeline.topics.webhooks)
