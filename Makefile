@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test run bench clean
+.PHONY: deps build test run bench chaos clean
 
 # librdkafka comes from the system: install it when pkg-config cannot find it.
 deps:
@@ -30,6 +30,13 @@ bench: deps
 	.build/release/IngestBenchmark
 	$(SWIFT) build -c release --product WorkerBenchmark
 	.build/release/WorkerBenchmark
+	$(SWIFT) build -c release --product PipelineBenchmark
+	.build/release/PipelineBenchmark
+
+# Long (about 15 minutes): every chaos scenario with the executables as separate processes, each audited.
+# CHAOS_FLAGS passes options, e.g. CHAOS_FLAGS="--scenario replay --rate 50".
+chaos: build
+	.build/debug/purser-chaos $(CHAOS_FLAGS)
 
 clean:
 	rm -rf .build

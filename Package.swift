@@ -162,5 +162,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The deposit audit shared by the pipeline benchmark, the chaos runner and its smoke test.
+        .target(
+            name: "PurserAudit",
+            dependencies: ["PurserKafka", "PurserSchema", "CalypsoSandbox"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "PipelineBenchmark",
+            dependencies: [
+                "PurserAudit", "PurserWorkers", "PurserIngest", "PurserRuntime", "PurserKafka", "PurserSchema",
+                "Calypso", "CalypsoSandbox", httpClient, hummingbird, lifecycle, log,
+            ],
+            path: "Benchmarks/PipelineBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        // `make chaos`: the executables as separate processes under scripted faults, each run audited.
+        .executableTarget(
+            name: "purser-chaos",
+            dependencies: ["PurserAudit", "PurserKafka", "PurserSchema", "Calypso", "CalypsoSandbox", argumentParser, lifecycle, log],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ChaosTests", dependencies: ["PurserAudit"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,51 @@
+import Foundation
+
+/// One of the pipeline's executables run as a child process, its output appended to a log file.
+final class ManagedProcess: @unchecked Sendable {
+    // @unchecked: `Process` is not Sendable; a value is created, signalled and awaited by the one
+    // scenario task that owns it, never concurrently.
+    let name: String
+    private let process = Process()
+
+    /// Starts `executable` with `environment` added to this process's own.
+    init(name: String, executable: URL, environment: [String: String], log: URL) throws {
+        self.name = name
+        process.executableURL = executable
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if !FileManager.default.fileExists(atPath: log.path) {
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        }
+        let output = try FileHandle(forWritingTo: log)
+        output.seekToEndOfFile()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    var isRunning: Bool { process.isRunning }
+
+    func signal(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for the process to end, at most `timeout`; returns its exit status, `nil` if it still runs.
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+
+    /// SIGTERM, then SIGKILL if the process has not ended after `grace`; returns the SIGTERM exit status
+    /// (`nil` when it had to be killed).
+    @discardableResult
+    func stop(grace: Duration = .seconds(30)) async -> Int32? {
+        signal(SIGTERM)
+        if let status = await waitForExit(timeout: grace) { return status }
+        signal(SIGKILL)
+        _ = await waitForExit(timeout: .seconds(10))
+        return nil
+    }
+}
