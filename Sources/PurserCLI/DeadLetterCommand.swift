@@ -46,14 +46,12 @@ struct DeadLetterSelection: ParsableArguments {
         let cluster = try await OperatorKafka.connect(kafka)
         let topic = cluster.configuration.topics.deadLetter(worker: worker)
         var letters: [StoredDeadLetter] = []
-        for partition in try cluster.partitions(of: topic) {
-            for record in try await cluster.admin.readPartition(partition, timeout: cluster.timeout) {
-                guard let letter = DeadLetter(deadLetterRecord: InputRecord(record)) else {
-                    OperatorContext.current.progress("skipping \(topic)/\(record.partition)/\(record.offset): no dead-letter headers")
-                    continue
-                }
-                letters.append(StoredDeadLetter(position: "\(record.partition)/\(record.offset)", letter: letter))
+        for record in try await cluster.readAll(topic) {
+            guard let letter = DeadLetter(deadLetterRecord: InputRecord(record)) else {
+                OperatorContext.current.progress("skipping \(topic)/\(record.partition)/\(record.offset): no dead-letter headers")
+                continue
             }
+            letters.append(StoredDeadLetter(position: "\(record.partition)/\(record.offset)", letter: letter))
         }
         let since = since?.timestamp().date
         return (

@@ -106,6 +106,15 @@ struct OperatorKafka: Sendable {
         return (0..<Int32(count)).map { TopicPartition(topic, $0) }
     }
 
+    /// Every record `topic` holds now, partition by partition; nothing is committed.
+    func readAll(_ topic: String) async throws -> [ConsumerRecord] {
+        var records: [ConsumerRecord] = []
+        for partition in try partitions(of: topic) {
+            records += try await admin.readPartition(partition, timeout: timeout)
+        }
+        return records
+    }
+
     /// A producer for records the command publishes; idempotent, so a retried send is written once.
     func makeProducer() throws -> KafkaProducer {
         var producer = KafkaProducerConfiguration(bootstrapServers: clientOptions.bootstrapServers)

@@ -11,6 +11,8 @@ public struct PurserCommand: AsyncParsableCommand {
             TailCommand.self,
             DeadLetterCommand.self,
             ReplayCommand.self,
+            CustomersCommand.self,
+            ReconcileCommand.self,
         ]
     )
 
