@@ -113,7 +113,7 @@ let package = Package(
             name: "PurserCLITests",
             dependencies: [
                 "PurserCLI", "PurserRuntime", "PurserSchema", "PurserJSON", "PurserKafka", "PurserTesting", "Calypso",
-                "CalypsoSandbox", yams, httpClient, lifecycle, log,
+                "CalypsoSandbox", "PurserWorkers", yams, httpClient, lifecycle, log,
             ],
             swiftSettings: swiftSettings
         ),
