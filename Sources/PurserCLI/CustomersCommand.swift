@@ -10,8 +10,11 @@ struct CustomersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customers",
         abstract: "Create, update, block or unblock a customer at Calypso and publish purser.customer.changed.",
-        discussion: "Calypso settings: CALYPSO_API_URL, CALYPSO_ACCOUNT_ID, CALYPSO_API_KEY, CALYPSO_API_SECRET (or …_FILE).",
-        subcommands: [CustomerCreate.self, CustomerUpdate.self, CustomerBlock.self, CustomerUnblock.self, CustomerAddress.self]
+        discussion:
+            "Calypso settings: CALYPSO_API_URL, CALYPSO_ACCOUNT_ID, CALYPSO_API_KEY, CALYPSO_API_SECRET (or …_FILE).",
+        subcommands: [
+            CustomerCreate.self, CustomerUpdate.self, CustomerBlock.self, CustomerUnblock.self, CustomerAddress.self,
+        ]
     )
 
     /// The `source` of the events the CLI publishes.
@@ -52,7 +55,9 @@ struct CustomerOptions: ParsableArguments {
         do {
             report = try await cluster.publish([OperatorKafka.record(event.envelope(), topic: topic)])[0]
         } catch {
-            throw OperatorError("customer \(customer.id) was \(verb) at Calypso but publishing the change failed: \(error)")
+            throw OperatorError(
+                "customer \(customer.id) was \(verb) at Calypso but publishing the change failed: \(error)"
+            )
         }
         let result = Changed(
             customer: customer,

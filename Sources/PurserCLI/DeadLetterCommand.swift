@@ -31,7 +31,9 @@ struct DeadLetterSelection: ParsableArguments {
 
     func validate() throws {
         guard TopicNames.Worker.all.contains(worker) else {
-            throw ValidationError("unknown worker \"\(worker)\"; one of \(TopicNames.Worker.all.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown worker \"\(worker)\"; one of \(TopicNames.Worker.all.joined(separator: ", "))"
+            )
         }
     }
 
@@ -48,7 +50,9 @@ struct DeadLetterSelection: ParsableArguments {
         var letters: [StoredDeadLetter] = []
         for record in try await cluster.readAll(topic) {
             guard let letter = DeadLetter(deadLetterRecord: InputRecord(record)) else {
-                OperatorContext.current.progress("skipping \(topic)/\(record.partition)/\(record.offset): no dead-letter headers")
+                OperatorContext.current.progress(
+                    "skipping \(topic)/\(record.partition)/\(record.offset): no dead-letter headers"
+                )
                 continue
             }
             letters.append(StoredDeadLetter(position: "\(record.partition)/\(record.offset)", letter: letter))
@@ -126,7 +130,9 @@ struct DeadLetterList: AsyncParsableCommand {
                 error.count > 80 ? error.prefix(79) + "…" : error,
             ]
         }
-        context.write(TextTable.render(header: ["ID", "TIME", "ATTEMPTS", "REASON", "ORIGIN", "TYPE", "ERROR"], rows: rows))
+        context.write(
+            TextTable.render(header: ["ID", "TIME", "ATTEMPTS", "REASON", "ORIGIN", "TYPE", "ERROR"], rows: rows)
+        )
         context.progress("\(letters.count) dead letter(s)")
     }
 }
@@ -155,7 +161,9 @@ struct DeadLetterShow: AsyncParsableCommand {
                 "origin:    \(stored.origin)",
                 "key:       \(letter.original.keyString ?? "-")",
             ]
-            lines += letter.original.headers.map { "header:    \($0.name)=\($0.stringValue ?? "<\($0.value?.count ?? 0) bytes>")" }
+            lines += letter.original.headers.map {
+                "header:    \($0.name)=\($0.stringValue ?? "<\($0.value?.count ?? 0) bytes>")"
+            }
             lines.append("value:     " + (letter.original.value.map { String(decoding: $0, as: UTF8.self) } ?? "null"))
             context.write(lines.joined(separator: "\n") + "\n")
         }
@@ -191,7 +199,13 @@ struct DeadLetterRedrive: AsyncParsableCommand {
         context.progress("redriving \(letters.count) dead letter(s) of \(selection.worker)")
         let reports = try await cluster.publish(letters.map { ProducerRecord($0.letter.redriveRecord) })
         let sent = zip(letters, reports).map { stored, report in
-            Sent(id: stored.position, eventID: stored.eventID, topic: report.topic, partition: report.partition, offset: report.offset)
+            Sent(
+                id: stored.position,
+                eventID: stored.eventID,
+                topic: report.topic,
+                partition: report.partition,
+                offset: report.offset
+            )
         }
         if selection.json {
             context.write(try JSONOutput.text(sent))

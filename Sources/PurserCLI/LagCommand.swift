@@ -8,7 +8,8 @@ struct LagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lag",
         abstract: "Print each group's committed offset, high watermark and lag per topic partition.",
-        discussion: "Without --group: every worker group, purser-<worker>. Only partitions the group committed on are shown."
+        discussion:
+            "Without --group: every worker group, purser-<worker>. Only partitions the group committed on are shown."
     )
 
     @OptionGroup var kafka: KafkaOptions
@@ -48,7 +49,11 @@ struct LagCommand: AsyncParsableCommand {
         let topics = cluster.partitionCounts.keys.sorted()
         var rows: [Row] = []
         for group in groups {
-            let committed = try await cluster.admin.committedOffsets(group: group, topics: topics, timeout: cluster.timeout)
+            let committed = try await cluster.admin.committedOffsets(
+                group: group,
+                topics: topics,
+                timeout: cluster.timeout
+            )
             for position in committed where position.offset >= 0 {
                 let high = try await cluster.admin.watermarks(position.topicPartition, timeout: cluster.timeout).high
                 rows.append(

@@ -87,7 +87,12 @@ struct OperatorKafka: Sendable {
         let admin = try KafkaAdmin(options: clientOptions(configuration), logger: OperatorContext.logger)
         do {
             let counts = try await admin.listTopics(timeout: options.kafkaTimeout)
-            return OperatorKafka(configuration: configuration, admin: admin, timeout: options.kafkaTimeout, partitionCounts: counts)
+            return OperatorKafka(
+                configuration: configuration,
+                admin: admin,
+                timeout: options.kafkaTimeout,
+                partitionCounts: counts
+            )
         } catch {
             throw OperatorError("cannot reach Kafka at \(configuration.brokers): \(error)")
         }
@@ -128,8 +133,15 @@ struct OperatorKafka: Sendable {
     /// CloudEvents content type and the trace context as headers.
     static func record(_ event: CloudEventEnvelope, topic: String) -> ProducerRecord {
         var headers = [KafkaHeader(key: CloudEventEnvelope.contentTypeHeader, value: CloudEventEnvelope.contentType)]
-        if let traceparent = event.traceparent { headers.append(KafkaHeader(key: "traceparent", value: traceparent.rawValue)) }
-        return ProducerRecord(topic: topic, key: event.subject.map { Array($0.utf8) }, value: event.recordValue(), headers: headers)
+        if let traceparent = event.traceparent {
+            headers.append(KafkaHeader(key: "traceparent", value: traceparent.rawValue))
+        }
+        return ProducerRecord(
+            topic: topic,
+            key: event.subject.map { Array($0.utf8) },
+            value: event.recordValue(),
+            headers: headers
+        )
     }
 
     /// Sends `records` in order, flushes, and shuts the producer down.
@@ -148,4 +160,3 @@ struct OperatorKafka: Sendable {
         return reports
     }
 }
-

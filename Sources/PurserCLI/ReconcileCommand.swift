@@ -99,11 +99,18 @@ struct ReconcileCommand: AsyncParsableCommand {
                     let transactionID = event.data?["transactionId"]?.stringValue, let customer = event.subject
                 else { continue }
                 customers.insert(customer)
-                published[transactionID] = Published(customerId: customer, topic: topic, eventID: event.id, time: event.time)
+                published[transactionID] = Published(
+                    customerId: customer,
+                    topic: topic,
+                    eventID: event.id,
+                    time: event.time
+                )
             }
         }
         for record in try await cluster.readAll(topics.depositsDeclined) {
-            if let customer = record.value.flatMap({ try? CloudEventEnvelope(recordValue: $0) })?.subject { customers.insert(customer) }
+            if let customer = record.value.flatMap({ try? CloudEventEnvelope(recordValue: $0) })?.subject {
+                customers.insert(customer)
+            }
         }
 
         context.progress("reconciling \(customers.count) customer(s) with Calypso since \(cutoff)")
@@ -117,17 +124,34 @@ struct ReconcileCommand: AsyncParsableCommand {
         }
         let confirmedIDs = Set(confirmed.map(\.id))
         let inWindow = confirmed.filter { Self.createdAt($0.createdDate).map { $0 >= cutoff } ?? true }
-        let missing = inWindow.filter { published[$0.id] == nil }.sorted { ($0.createdDate, $0.id) < ($1.createdDate, $1.id) }
-        let unexpected = published.filter { id, event in !confirmedIDs.contains(id) && (event.time.map { $0 >= cutoff } ?? true) }
-            .map { Unexpected(transactionId: $0.key, customerId: $0.value.customerId, topic: $0.value.topic, eventID: $0.value.eventID) }
-            .sorted { $0.transactionId < $1.transactionId }
+        let missing = inWindow.filter { published[$0.id] == nil }.sorted {
+            ($0.createdDate, $0.id) < ($1.createdDate, $1.id)
+        }
+        let unexpected = published.filter { id, event in
+            !confirmedIDs.contains(id) && (event.time.map { $0 >= cutoff } ?? true)
+        }
+        .map {
+            Unexpected(
+                transactionId: $0.key,
+                customerId: $0.value.customerId,
+                topic: $0.value.topic,
+                eventID: $0.value.eventID
+            )
+        }
+        .sorted { $0.transactionId < $1.transactionId }
 
         var repaired: [Repaired] = []
         if repair, !missing.isEmpty {
             let webhooks = missing.map { Self.syntheticWebhook(for: $0) }
             let reports = try await cluster.publish(webhooks.map { OperatorKafka.record($0, topic: topics.webhooks) })
             repaired = zip(zip(missing, webhooks), reports).map { pair, report in
-                Repaired(transactionId: pair.0.id, eventID: pair.1.id, topic: report.topic, partition: report.partition, offset: report.offset)
+                Repaired(
+                    transactionId: pair.0.id,
+                    eventID: pair.1.id,
+                    topic: report.topic,
+                    partition: report.partition,
+                    offset: report.offset
+                )
             }
         }
 
@@ -136,7 +160,13 @@ struct ReconcileCommand: AsyncParsableCommand {
             customers: customers.count,
             confirmed: inWindow.count,
             missing: missing.map {
-                Transaction(transactionId: $0.id, customerId: $0.customerId ?? "", currency: $0.currency, amount: $0.amount.description, createdDate: $0.createdDate)
+                Transaction(
+                    transactionId: $0.id,
+                    customerId: $0.customerId ?? "",
+                    currency: $0.currency,
+                    amount: $0.amount.description,
+                    createdDate: $0.createdDate
+                )
             },
             unexpected: unexpected,
             repaired: repaired
@@ -209,14 +239,17 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     static func text(_ report: Report) -> String {
         var lines = [
-            "\(report.customers) customer(s), \(report.confirmed) confirmed transaction(s) at Calypso since \(report.since)"
+            "\(report.customers) customer(s), \(report.confirmed) confirmed transaction(s) at Calypso "
+                + "since \(report.since)"
         ]
         lines.append("missing (confirmed, neither credited nor held): \(report.missing.count)")
         if !report.missing.isEmpty {
             lines.append(
                 TextTable.render(
                     header: ["TRANSACTION", "CUSTOMER", "AMOUNT", "CURRENCY", "CREATED"],
-                    rows: report.missing.map { [$0.transactionId, $0.customerId, $0.amount, $0.currency, $0.createdDate] }
+                    rows: report.missing.map {
+                        [$0.transactionId, $0.customerId, $0.amount, $0.currency, $0.createdDate]
+                    }
                 )
             )
         }
@@ -230,7 +263,9 @@ struct ReconcileCommand: AsyncParsableCommand {
             )
         }
         if !report.repaired.isEmpty {
-            lines.append("repaired: published \(report.repaired.count) synthetic webhook(s) to \(report.repaired[0].topic)")
+            lines.append(
+                "repaired: published \(report.repaired.count) synthetic webhook(s) to \(report.repaired[0].topic)"
+            )
         }
         return lines.joined(separator: "\n")
     }

@@ -54,7 +54,9 @@ struct ReplayCommand: AsyncParsableCommand {
         if let offset, offset < 0 { throw ValidationError("--offset must not be negative") }
         if into == nil {
             guard group != nil else { throw ValidationError("--group is required (or --into to copy instead)") }
-            guard to == nil else { throw ValidationError("--to applies to --into only; a rewound group reads to the end") }
+            guard to == nil else {
+                throw ValidationError("--to applies to --into only; a rewound group reads to the end")
+            }
         }
     }
 
@@ -95,11 +97,19 @@ struct ReplayCommand: AsyncParsableCommand {
         let starts = try await startOffsets(partitions, cluster: cluster)
         var ends: [TopicPartitionOffset]?
         if let to {
-            ends = try await cluster.admin.offsets(forTimestamp: to.timestamp().millisecondsSince1970, topic: source, timeout: cluster.timeout)
+            ends = try await cluster.admin.offsets(
+                forTimestamp: to.timestamp().millisecondsSince1970,
+                topic: source,
+                timeout: cluster.timeout
+            )
         }
         var committed: [TopicPartitionOffset] = []
         if let group, target == nil {
-            committed = try await cluster.admin.committedOffsets(group: group, topics: [source], timeout: cluster.timeout)
+            committed = try await cluster.admin.committedOffsets(
+                group: group,
+                topics: [source],
+                timeout: cluster.timeout
+            )
         }
         for partition in partitions {
             let high = try await cluster.admin.watermarks(partition, timeout: cluster.timeout).high
@@ -126,7 +136,14 @@ struct ReplayCommand: AsyncParsableCommand {
                 try await rewind(group, plans, cluster: cluster)
             }
         }
-        let result = Result(group: target == nil ? group : nil, topic: source, into: target, dryRun: dryRun, partitions: plans, records: plans.map(\.records).reduce(0, +))
+        let result = Result(
+            group: target == nil ? group : nil,
+            topic: source,
+            into: target,
+            dryRun: dryRun,
+            partitions: plans,
+            records: plans.map(\.records).reduce(0, +)
+        )
         if json {
             context.write(try JSONOutput.text(result))
         } else {
@@ -135,7 +152,9 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     /// Where the replay starts on each partition.
-    private func startOffsets(_ partitions: [TopicPartition], cluster: OperatorKafka) async throws -> [TopicPartitionOffset] {
+    private func startOffsets(_ partitions: [TopicPartition], cluster: OperatorKafka) async throws
+        -> [TopicPartitionOffset]
+    {
         if let from {
             return try await cluster.admin.offsets(
                 forTimestamp: from.timestamp().millisecondsSince1970,
@@ -154,7 +173,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let refusal = OperatorError("group \(group) has active members; stop its consumers, then replay")
         let topic = cluster.topicName(self.topic)
         OperatorContext.current.progress("checking that group \(group) has no members")
-        if try await cluster.admin.groupHasActiveMembers(group, topics: [topic], timeout: cluster.timeout) { throw refusal }
+        if try await cluster.admin.groupHasActiveMembers(group, topics: [topic], timeout: cluster.timeout) {
+            throw refusal
+        }
         do {
             try await cluster.admin.alterCommittedOffsets(
                 group: group,
@@ -180,7 +201,12 @@ struct ReplayCommand: AsyncParsableCommand {
                         key: record.key,
                         value: record.value,
                         headers: record.headers.filter { $0.key != Self.replayHeader }
-                            + [KafkaHeader(key: Self.replayHeader, value: "\(record.topic)/\(record.partition)/\(record.offset)")]
+                            + [
+                                KafkaHeader(
+                                    key: Self.replayHeader,
+                                    value: "\(record.topic)/\(record.partition)/\(record.offset)"
+                                )
+                            ]
                     )
                 )
             }
@@ -194,19 +220,27 @@ struct ReplayCommand: AsyncParsableCommand {
         let header: [String]
         if result.into != nil {
             header = ["TOPIC", "PARTITION", "FROM", "TO", "RECORDS"]
-            rows = result.partitions.map { [$0.topic, String($0.partition), String($0.start), String($0.end), String($0.records)] }
+            rows = result.partitions.map {
+                [$0.topic, String($0.partition), String($0.start), String($0.end), String($0.records)]
+            }
         } else {
             header = ["TOPIC", "PARTITION", "COMMITTED", "NEW", "RECORDS"]
             rows = result.partitions.map {
-                [$0.topic, String($0.partition), $0.committed.map(String.init) ?? "-", String($0.start), String($0.records)]
+                [
+                    $0.topic, String($0.partition), $0.committed.map(String.init) ?? "-", String($0.start),
+                    String($0.records),
+                ]
             }
         }
         let summary: String
         switch (result.into, result.dryRun) {
         case (let into?, true): summary = "dry run: would copy \(result.records) record(s) into \(into)"
         case (let into?, false): summary = "copied \(result.records) record(s) into \(into)"
-        case (nil, true): summary = "dry run: group \(result.group ?? "") would re-process \(result.records) record(s); nothing changed"
-        case (nil, false): summary = "group \(result.group ?? "") rewound; it re-processes \(result.records) record(s) when it starts"
+        case (nil, true):
+            summary =
+                "dry run: group \(result.group ?? "") would re-process \(result.records) record(s); nothing changed"
+        case (nil, false):
+            summary = "group \(result.group ?? "") rewound; it re-processes \(result.records) record(s) when it starts"
         }
         return TextTable.render(header: header, rows: rows) + "\n" + summary
     }

@@ -49,10 +49,17 @@ struct TailCommand: AsyncParsableCommand {
         let partitions = try cluster.partitions(of: name)
         let starts: [TopicPartitionOffset]
         if let from {
-            starts = try await cluster.admin.offsets(forTimestamp: from.timestamp().millisecondsSince1970, topic: name, timeout: cluster.timeout)
+            starts = try await cluster.admin.offsets(
+                forTimestamp: from.timestamp().millisecondsSince1970,
+                topic: name,
+                timeout: cluster.timeout
+            )
         } else if follow {
             starts = try await partitions.asyncMap { partition in
-                TopicPartitionOffset(partition, offset: try await cluster.admin.watermarks(partition, timeout: cluster.timeout).high)
+                TopicPartitionOffset(
+                    partition,
+                    offset: try await cluster.admin.watermarks(partition, timeout: cluster.timeout).high
+                )
             }
         } else {
             starts = partitions.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) }
@@ -61,7 +68,11 @@ struct TailCommand: AsyncParsableCommand {
         if !follow {
             var records: [ConsumerRecord] = []
             for start in starts {
-                records += try await cluster.admin.readPartition(start.topicPartition, from: start.offset, timeout: cluster.timeout)
+                records += try await cluster.admin.readPartition(
+                    start.topicPartition,
+                    from: start.offset,
+                    timeout: cluster.timeout
+                )
             }
             var shown = records.filter(matches).sorted(by: Self.timeOrder)
             if from == nil {
@@ -73,7 +84,10 @@ struct TailCommand: AsyncParsableCommand {
             return
         }
 
-        var configuration = KafkaConsumerConfiguration(bootstrapServers: cluster.clientOptions.bootstrapServers, groupID: nil)
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: cluster.clientOptions.bootstrapServers,
+            groupID: nil
+        )
         configuration.client = cluster.clientOptions
         configuration.isAutoCommitEnabled = false
         let consumer = try KafkaConsumer(configuration: configuration, logger: OperatorContext.logger)
@@ -105,7 +119,9 @@ struct TailCommand: AsyncParsableCommand {
 
     /// By record time, then partition and offset, so equal times keep a stable order.
     static func timeOrder(_ lhs: ConsumerRecord, _ rhs: ConsumerRecord) -> Bool {
-        (lhs.timestampMilliseconds ?? 0, lhs.partition, lhs.offset) < (rhs.timestampMilliseconds ?? 0, rhs.partition, rhs.offset)
+        (lhs.timestampMilliseconds ?? 0, lhs.partition, lhs.offset) < (
+            rhs.timestampMilliseconds ?? 0, rhs.partition, rhs.offset
+        )
     }
 }
 

@@ -11,7 +11,10 @@ import Testing
 
 @Suite(.serialized) struct CustomersAndReconcileTests {
     static let account = "0x00000000000000000000000000000000000000aa"
-    static let pair = CalypsoKeyPair(key: "c529e14832b34b74972365cf7bf02430", secret: "b823a6b9ea72408583cef9ec8d67fa52")
+    static let pair = CalypsoKeyPair(
+        key: "c529e14832b34b74972365cf7bf02430",
+        secret: "b823a6b9ea72408583cef9ec8d67fa52"
+    )
 
     let kafka: EmbeddedKafka
     let prefix = KafkaTesting.uniqueName("ops") + "."
@@ -20,7 +23,9 @@ import Testing
     init() throws {
         kafka = try KafkaTesting.startBroker()
         topics = TopicNames(prefix: prefix)
-        for topic in [topics.customers, topics.webhooks, topics.depositsCredited, topics.depositsHeld, topics.depositsDeclined] {
+        for topic in [
+            topics.customers, topics.webhooks, topics.depositsCredited, topics.depositsHeld, topics.depositsDeclined,
+        ] {
             try kafka.createTopic(topic, partitions: 2)
         }
     }
@@ -43,12 +48,19 @@ import Testing
     }
 
     private func read(_ topic: String) async throws -> [ConsumerRecord] {
-        let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: KafkaTesting.logger)
+        let admin = try KafkaAdmin(
+            options: KafkaClientOptions(bootstrapServers: kafka.brokers),
+            logger: KafkaTesting.logger
+        )
         return try await admin.readPartition(TopicPartition(topic, 0)) + admin.readPartition(TopicPartition(topic, 1))
     }
 
-    private func createCustomer(_ email: String, environment: [String: String]) async throws -> CustomerOptions.Changed {
-        let run = try await OperatorRun.purser(["customers", "create", "--email", email, "--json"], environment: environment)
+    private func createCustomer(_ email: String, environment: [String: String]) async throws -> CustomerOptions.Changed
+    {
+        let run = try await OperatorRun.purser(
+            ["customers", "create", "--email", email, "--json"],
+            environment: environment
+        )
         return try JSONDecoder().decode(CustomerOptions.Changed.self, from: Data(run.text.utf8))
     }
 
@@ -59,9 +71,19 @@ import Testing
             #expect(created.customer.email == "ada@example.com")
             #expect(created.topic == topics.customers)
 
-            let blocked = try await OperatorRun.purser(["customers", "block", created.customer.id], environment: environment).text
-            #expect(blocked.hasPrefix("customer \(created.customer.id) blocked (blocked: yes); published purser.customer.changed"))
-            _ = try await OperatorRun.purser(["customers", "update", created.customer.id, "--description", "VIP"], environment: environment)
+            let blocked = try await OperatorRun.purser(
+                ["customers", "block", created.customer.id],
+                environment: environment
+            ).text
+            #expect(
+                blocked.hasPrefix(
+                    "customer \(created.customer.id) blocked (blocked: yes); published purser.customer.changed"
+                )
+            )
+            _ = try await OperatorRun.purser(
+                ["customers", "update", created.customer.id, "--description", "VIP"],
+                environment: environment
+            )
 
             let changes = try await read(topics.customers).sorted { $0.offset < $1.offset }
                 .map { try CloudEvent<CustomerChanged>(recordValue: #require($0.value)) }
@@ -88,7 +110,10 @@ import Testing
     @Test func anUnknownCustomerIsReportedByCalypso() async throws {
         try await withSandbox { _, environment in
             await #expect {
-                try await OperatorRun.purser(["customers", "block", "00000000-0000-4000-8000-000000000000"], environment: environment)
+                try await OperatorRun.purser(
+                    ["customers", "block", "00000000-0000-4000-8000-000000000000"],
+                    environment: environment
+                )
             } throws: { error in
                 "\(error)".hasPrefix("Calypso /api/v1/customer-purse/customer/block: ")
             }
@@ -99,7 +124,10 @@ import Testing
 
     @Test func calypsoSettingsAreRequired() async throws {
         await #expect {
-            try await OperatorRun.purser(["customers", "create"], environment: ["KAFKA_BROKERS": kafka.bootstrapServers])
+            try await OperatorRun.purser(
+                ["customers", "create"],
+                environment: ["KAFKA_BROKERS": kafka.bootstrapServers]
+            )
         } throws: { error in
             "\(error)".contains("CALYPSO_API_URL")
         }
@@ -111,19 +139,39 @@ import Testing
             let ada = try await createCustomer("ada@example.com", environment: environment).customer.id
             let bob = try await createCustomer("bob@example.com", environment: environment).customer.id
             for customer in [ada, bob] {
-                _ = try await OperatorRun.purser(["customers", "get-address", customer, "--currency", "USDT_TRX"], environment: environment)
+                _ = try await OperatorRun.purser(
+                    ["customers", "get-address", customer, "--currency", "USDT_TRX"],
+                    environment: environment
+                )
             }
-            let credited = try sandbox.simulateDeposit(SandboxDeposit(customerId: ada, currency: "USDT_TRX", amount: DecimalAmount("1.5")))
-            let lost = try sandbox.simulateDeposit(SandboxDeposit(customerId: ada, currency: "USDT_TRX", amount: DecimalAmount("0.000000000000000001")))
-            let lostToo = try sandbox.simulateDeposit(SandboxDeposit(customerId: bob, currency: "USDT_TRX", amount: DecimalAmount("7")))
+            let credited = try sandbox.simulateDeposit(
+                SandboxDeposit(customerId: ada, currency: "USDT_TRX", amount: DecimalAmount("1.5"))
+            )
+            let lost = try sandbox.simulateDeposit(
+                SandboxDeposit(customerId: ada, currency: "USDT_TRX", amount: DecimalAmount("0.000000000000000001"))
+            )
+            let lostToo = try sandbox.simulateDeposit(
+                SandboxDeposit(customerId: bob, currency: "USDT_TRX", amount: DecimalAmount("7"))
+            )
             var declined = SandboxDeposit(customerId: bob, currency: "USDT_TRX", amount: try DecimalAmount("3"))
             declined.outcome = .declined
             try sandbox.simulateDeposit(declined)
             // The pipeline credited one deposit, and one Calypso never confirmed.
             _ = try await TestRecords.send(
                 [
-                    TestRecords.event(topic: topics.depositsCredited, type: .depositCredited, customer: ada, data: ["transactionId": .string(credited.transactionId)]),
-                    TestRecords.event(topic: topics.depositsCredited, type: .depositCredited, customer: bob, id: "ghost-event", data: ["transactionId": "ghost"]),
+                    TestRecords.event(
+                        topic: topics.depositsCredited,
+                        type: .depositCredited,
+                        customer: ada,
+                        data: ["transactionId": .string(credited.transactionId)]
+                    ),
+                    TestRecords.event(
+                        topic: topics.depositsCredited,
+                        type: .depositCredited,
+                        customer: bob,
+                        id: "ghost-event",
+                        data: ["transactionId": "ghost"]
+                    ),
                 ],
                 to: kafka
             )
@@ -133,7 +181,16 @@ import Testing
             #expect(report.confirmed == 3)
             #expect(Set(report.missing.map(\.transactionId)) == [lost.transactionId, lostToo.transactionId])
             #expect(report.missing.first { $0.transactionId == lost.transactionId }?.amount == "0.000000000000000001")
-            #expect(report.unexpected == [.init(transactionId: "ghost", customerId: bob, topic: topics.depositsCredited, eventID: "ghost-event")])
+            #expect(
+                report.unexpected == [
+                    .init(
+                        transactionId: "ghost",
+                        customerId: bob,
+                        topic: topics.depositsCredited,
+                        eventID: "ghost-event"
+                    )
+                ]
+            )
             #expect(report.repaired.isEmpty)
             #expect(try await read(topics.webhooks).isEmpty)
 
@@ -142,7 +199,9 @@ import Testing
             let second = try await reconcile(["--since", "1h", "--repair"], environment: environment)
             #expect(Set(second.repaired.map(\.eventID)) == Set(first.repaired.map(\.eventID)))
 
-            let webhooks = try await read(topics.webhooks).map { try CloudEvent<WebhookReceived>(recordValue: #require($0.value)) }
+            let webhooks = try await read(topics.webhooks).map {
+                try CloudEvent<WebhookReceived>(recordValue: #require($0.value))
+            }
             #expect(webhooks.count == 4)
             #expect(Set(webhooks.map(\.id)).count == 2)
             for webhook in webhooks {
@@ -157,7 +216,8 @@ import Testing
         }
     }
 
-    private func reconcile(_ arguments: [String], environment: [String: String]) async throws -> ReconcileCommand.Report {
+    private func reconcile(_ arguments: [String], environment: [String: String]) async throws -> ReconcileCommand.Report
+    {
         let run = try await OperatorRun.purser(["reconcile", "--json"] + arguments, environment: environment)
         return try JSONDecoder().decode(ReconcileCommand.Report.self, from: Data(run.text.utf8))
     }

@@ -22,7 +22,9 @@ import Testing
     }
 
     /// The original record as a worker consumed it, and its dead letter on the dead-letter topic.
-    private func deadLetter(customer: String, offset: Int64, error: String, attempts: Int) -> (original: ProducerRecord, dead: ProducerRecord) {
+    private func deadLetter(customer: String, offset: Int64, error: String, attempts: Int) -> (
+        original: ProducerRecord, dead: ProducerRecord
+    ) {
         let original = TestRecords.event(
             topic: approved,
             type: .depositApproved,
@@ -63,7 +65,10 @@ import Testing
         let second = deadLetter(customer: "bob", offset: 9, error: "amount has 19 fractional digits", attempts: 1)
         _ = try await TestRecords.send([first.dead, second.dead], to: kafka)
 
-        let listed = try await OperatorRun.purser(["dlq", "list", "--worker", "deposit-crediter", "--json"], environment: environment)
+        let listed = try await OperatorRun.purser(
+            ["dlq", "list", "--worker", "deposit-crediter", "--json"],
+            environment: environment
+        )
         let summaries = try JSONDecoder().decode([StoredDeadLetter.Summary].self, from: Data(listed.text.utf8))
         #expect(summaries.map(\.id) == ["0/0", "0/1"])
         #expect(summaries.map(\.error) == ["Calypso answered 503", "amount has 19 fractional digits"])
@@ -73,11 +78,17 @@ import Testing
         #expect(summaries.map(\.key) == ["ada", "bob"])
         #expect(summaries.map(\.eventType) == ["purser.deposit.approved", "purser.deposit.approved"])
 
-        let table = try await OperatorRun.purser(["dlq", "list", "--worker", "deposit-crediter"], environment: environment).output
+        let table = try await OperatorRun.purser(
+            ["dlq", "list", "--worker", "deposit-crediter"],
+            environment: environment
+        ).output
         #expect(table.count == 3)
         #expect(table[1].contains("\(approved)/1/7") && table[1].contains("Calypso answered 503"))
 
-        let shown = try await OperatorRun.purser(["dlq", "show", "--worker", "deposit-crediter", "--id", "0/1"], environment: environment).text
+        let shown = try await OperatorRun.purser(
+            ["dlq", "show", "--worker", "deposit-crediter", "--id", "0/1"],
+            environment: environment
+        ).text
         #expect(shown.contains("error:     amount has 19 fractional digits"))
         #expect(shown.contains("origin:    \(approved)/1/9"))
         #expect(shown.contains("header:    traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
@@ -118,7 +129,10 @@ import Testing
             #expect(sent.first?.eventID == eventID)
             #expect(sent.first?.topic == approved)
 
-            let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: KafkaTesting.logger)
+            let admin = try KafkaAdmin(
+                options: KafkaClientOptions(bootstrapServers: kafka.brokers),
+                logger: KafkaTesting.logger
+            )
             copies = []
             for partition in Int32(0)...1 {
                 copies += try await admin.readPartition(TopicPartition(approved, partition))
@@ -131,7 +145,10 @@ import Testing
             #expect(copy.value == letter.original.value)
             #expect(copy.headers == letter.original.headers)
         }
-        let text = try await OperatorRun.purser(["dlq", "redrive", "--worker", "deposit-crediter"], environment: environment).output
+        let text = try await OperatorRun.purser(
+            ["dlq", "redrive", "--worker", "deposit-crediter"],
+            environment: environment
+        ).output
         #expect(text.last == "redrove 2 dead letter(s) to \(approved)")
     }
 }

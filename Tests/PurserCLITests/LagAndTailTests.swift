@@ -20,7 +20,10 @@ import Testing
             topic: topic,
             type: .depositCredited,
             customer: customer,
-            data: ["customerId": .string(customer), "amount": .string(amount), "currency": "USDT_TRC20", "transactionId": .string(UUID().uuidString)]
+            data: [
+                "customerId": .string(customer), "amount": .string(amount), "currency": "USDT_TRC20",
+                "transactionId": .string(UUID().uuidString),
+            ]
         )
         record.partition = partition
         return record
@@ -29,12 +32,19 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func lagShowsCommittedHighAndTheDifferencePerPartition() async throws {
         _ = try await TestRecords.send(
-            (0..<5).map { credited("c\($0)", amount: "1", partition: 0) } + (0..<3).map { credited("d\($0)", amount: "1", partition: 1) },
+            (0..<5).map { credited("c\($0)", amount: "1", partition: 0) }
+                + (0..<3).map { credited("d\($0)", amount: "1", partition: 1) },
             to: kafka
         )
         let group = KafkaTesting.uniqueName("purser-lag")
-        let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: KafkaTesting.logger)
-        try await admin.alterCommittedOffsets(group: group, [TopicPartitionOffset(topic, 0, offset: 2), TopicPartitionOffset(topic, 1, offset: 3)])
+        let admin = try KafkaAdmin(
+            options: KafkaClientOptions(bootstrapServers: kafka.brokers),
+            logger: KafkaTesting.logger
+        )
+        try await admin.alterCommittedOffsets(
+            group: group,
+            [TopicPartitionOffset(topic, 0, offset: 2), TopicPartitionOffset(topic, 1, offset: 3)]
+        )
 
         let run = try await OperatorRun.purser(["lag", "--brokers", kafka.bootstrapServers, "--group", group, "--json"])
         let rows = try JSONDecoder().decode([LagCommand.Row].self, from: Data(run.text.utf8))
@@ -72,7 +82,10 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func tailPrintsReadableLinesAndFiltersByCustomer() async throws {
         _ = try await TestRecords.send(
-            [credited("ada", amount: "0.123456789012345678"), credited("bob", amount: "2"), credited("ada", amount: "3.5")],
+            [
+                credited("ada", amount: "0.123456789012345678"), credited("bob", amount: "2"),
+                credited("ada", amount: "3.5"),
+            ],
             to: kafka
         )
         let all = try await OperatorRun.purser(["tail", topic, "--brokers", kafka.bootstrapServers]).output
@@ -80,15 +93,20 @@ import Testing
         #expect(all.allSatisfy { $0.contains("deposit.credited") && $0.contains("currency=USDT_TRC20") })
         #expect(all.contains { $0.contains("customer=ada") && $0.contains("amount=0.123456789012345678") })
 
-        let ada = try await OperatorRun.purser(["tail", topic, "--brokers", kafka.bootstrapServers, "--customer", "ada", "--json"])
-            .output.map { try CloudEventEnvelope(recordValue: Array($0.utf8)) }
+        let ada = try await OperatorRun.purser([
+            "tail", topic, "--brokers", kafka.bootstrapServers, "--customer", "ada", "--json",
+        ])
+        .output.map { try CloudEventEnvelope(recordValue: Array($0.utf8)) }
         #expect(ada.map(\.subject) == ["ada", "ada"])
         #expect(ada.compactMap { $0.data?["amount"]?.stringValue }.sorted() == ["0.123456789012345678", "3.5"])
 
-        let last = try await OperatorRun.purser(["tail", topic, "--brokers", kafka.bootstrapServers, "--limit", "1"]).output
+        let last = try await OperatorRun.purser(["tail", topic, "--brokers", kafka.bootstrapServers, "--limit", "1"])
+            .output
         #expect(last.count == 1)
 
-        let future = try await OperatorRun.purser(["tail", topic, "--brokers", kafka.bootstrapServers, "--from", "2999-01-01T00:00:00Z"])
+        let future = try await OperatorRun.purser([
+            "tail", topic, "--brokers", kafka.bootstrapServers, "--from", "2999-01-01T00:00:00Z",
+        ])
         #expect(future.output.isEmpty)
         let recent = try await OperatorRun.purser(["tail", topic, "--brokers", kafka.bootstrapServers, "--from", "10m"])
         #expect(recent.output.count == 3)
@@ -116,6 +134,10 @@ import Testing
         _ = try await TestRecords.send([credited("new1", amount: "1"), credited("new2", amount: "2")], to: kafka)
         _ = try await followed
         #expect(run.output.count == 2)
-        #expect(Set(run.output.compactMap { line in ["new1", "new2"].first { line.contains("customer=\($0)") } }) == ["new1", "new2"])
+        #expect(
+            Set(run.output.compactMap { line in ["new1", "new2"].first { line.contains("customer=\($0)") } }) == [
+                "new1", "new2",
+            ]
+        )
     }
 }

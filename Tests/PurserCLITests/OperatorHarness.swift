@@ -21,12 +21,20 @@ final class OperatorRun: Sendable {
     /// Parses `arguments` as the root command and runs the chosen subcommand.
     /// - Throws: what parsing or the command threw.
     @discardableResult
-    static func purser(_ arguments: [String], environment: [String: String] = [:], into run: OperatorRun = OperatorRun())
+    static func purser(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        into run: OperatorRun = OperatorRun()
+    )
         async throws -> OperatorRun
     {
         let context = OperatorContext(
             environment: environment,
-            write: { text in run.lines.withLock { $0 += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) } },
+            write: { text in
+                run.lines.withLock {
+                    $0 += text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                }
+            },
             progress: { text in run.progressLines.withLock { $0.append(text) } }
         )
         var command = try PurserCommand.parseAsRoot(arguments)
@@ -76,7 +84,10 @@ enum TestRecords {
 
     /// Sends `records` in order and returns where each landed.
     static func send(_ records: [ProducerRecord], to kafka: EmbeddedKafka) async throws -> [DeliveryReport] {
-        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaTesting.producerConfiguration(kafka),
+            logger: KafkaTesting.logger
+        )
         var reports: [DeliveryReport] = []
         do {
             for record in records { reports.append(try await producer.send(record)) }

@@ -14,7 +14,10 @@ import Testing
 /// `purser reconcile --repair` feeding the real workers: each repaired deposit is credited once.
 @Suite(.serialized) struct ReconcileRepairPipelineTests {
     static let account = "0x00000000000000000000000000000000000000aa"
-    static let pair = CalypsoKeyPair(key: "c529e14832b34b74972365cf7bf02430", secret: "b823a6b9ea72408583cef9ec8d67fa52")
+    static let pair = CalypsoKeyPair(
+        key: "c529e14832b34b74972365cf7bf02430",
+        secret: "b823a6b9ea72408583cef9ec8d67fa52"
+    )
 
     @Test(.timeLimit(.minutes(3)))
     func repairedDepositsAreCreditedOnceEvenWhenRepairedTwice() async throws {
@@ -22,7 +25,10 @@ import Testing
         let topics = TopicNames(prefix: KafkaTesting.uniqueName("repair") + ".")
         for name in TopicNames.Base.all.map(topics.name) { try kafka.createTopic(name, partitions: 2) }
         for worker in TopicNames.Worker.all { try kafka.createTopic(topics.deadLetter(worker: worker), partitions: 1) }
-        let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: KafkaTesting.logger)
+        let admin = try KafkaAdmin(
+            options: KafkaClientOptions(bootstrapServers: kafka.brokers),
+            logger: KafkaTesting.logger
+        )
 
         var sandboxConfiguration = SandboxConfiguration(account: Self.account, apiCredentials: Self.pair)
         sandboxConfiguration.port = 0
@@ -33,16 +39,26 @@ import Testing
             let baseURL = try await sandbox.baseURL()
             let environment = [
                 "KAFKA_BROKERS": kafka.bootstrapServers, "TOPIC_PREFIX": topics.prefix, "CALYPSO_API_URL": baseURL,
-                "CALYPSO_ACCOUNT_ID": Self.account, "CALYPSO_API_KEY": Self.pair.key, "CALYPSO_API_SECRET": Self.pair.secret,
+                "CALYPSO_ACCOUNT_ID": Self.account, "CALYPSO_API_KEY": Self.pair.key,
+                "CALYPSO_API_SECRET": Self.pair.secret,
             ]
             // Two customers with a deposit each whose webhooks nobody receives (no subscription).
             var transactions: [String] = []
             for email in ["ada@example.com", "bob@example.com"] {
-                let run = try await OperatorRun.purser(["customers", "create", "--email", email, "--json"], environment: environment)
-                let customer = try JSONDecoder().decode(CustomerOptions.Changed.self, from: Data(run.text.utf8)).customer.id
-                _ = try await OperatorRun.purser(["customers", "get-address", customer, "--currency", "ETH"], environment: environment)
+                let run = try await OperatorRun.purser(
+                    ["customers", "create", "--email", email, "--json"],
+                    environment: environment
+                )
+                let customer = try JSONDecoder().decode(CustomerOptions.Changed.self, from: Data(run.text.utf8))
+                    .customer.id
+                _ = try await OperatorRun.purser(
+                    ["customers", "get-address", customer, "--currency", "ETH"],
+                    environment: environment
+                )
                 transactions.append(
-                    try sandbox.simulateDeposit(SandboxDeposit(customerId: customer, currency: "ETH", amount: DecimalAmount("0.25"))).transactionId
+                    try sandbox.simulateDeposit(
+                        SandboxDeposit(customerId: customer, currency: "ETH", amount: DecimalAmount("0.25"))
+                    ).transactionId
                 )
             }
             for _ in 1...2 {
@@ -57,10 +73,15 @@ import Testing
             configuration.shutdownDrainTimeout = .seconds(2)
             configuration.calypso.accountID = Self.account
             configuration.kafkaProperties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
-            let calypso = CalypsoClient(configuration: .init(baseURL: baseURL, account: Self.account, credentials: Self.pair), logger: quiet)
+            let calypso = CalypsoClient(
+                configuration: .init(baseURL: baseURL, account: Self.account, credentials: Self.pair),
+                logger: quiet
+            )
             var process = WorkerProcess(configuration: configuration, logger: quiet)
             process.host = "127.0.0.1"
-            let services = try PipelineWorkers(configuration: configuration, calypso: calypso, logger: quiet).services(process: process)
+            let services = try PipelineWorkers(configuration: configuration, calypso: calypso, logger: quiet).services(
+                process: process
+            )
             let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: quiet))
             let running = Task { try await group.run() }
 
@@ -93,11 +114,16 @@ import Testing
             try await KafkaTesting.withTimeout(.seconds(30)) { try await running.value }
             try await calypso.shutdown()
 
-            let creditedTransactions = try credited.map { try CloudEventEnvelope(recordValue: #require($0.value)).data?["transactionId"]?.stringValue }
+            let creditedTransactions = try credited.map {
+                try CloudEventEnvelope(recordValue: #require($0.value)).data?["transactionId"]?.stringValue
+            }
             #expect(creditedTransactions.count == 2)
             #expect(Set(creditedTransactions.compactMap { $0 }) == Set(transactions))
 
-            let after = try await OperatorRun.purser(["reconcile", "--since", "1h", "--json"], environment: environment)
+            let after = try await OperatorRun.purser(
+                ["reconcile", "--since", "1h", "--json"],
+                environment: environment
+            )
             let report = try JSONDecoder().decode(ReconcileCommand.Report.self, from: Data(after.text.utf8))
             #expect(report.missing.isEmpty)
             #expect(report.unexpected.isEmpty)

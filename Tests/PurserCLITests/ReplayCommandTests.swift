@@ -15,7 +15,10 @@ import Testing
 
     init() throws {
         kafka = try KafkaTesting.startBroker(topics: [topic: 2, copies: 1])
-        admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: KafkaTesting.logger)
+        admin = try KafkaAdmin(
+            options: KafkaClientOptions(bootstrapServers: kafka.brokers),
+            logger: KafkaTesting.logger
+        )
     }
 
     private func send(_ count: Int, startingAt first: Int = 0) async throws {
@@ -48,7 +51,10 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func dryRunReportsOldAndNewOffsetsAndChangesNothing() async throws {
         try await send(6)
-        try await admin.alterCommittedOffsets(group: group, [TopicPartitionOffset(topic, 0, offset: 3), TopicPartitionOffset(topic, 1, offset: 2)])
+        try await admin.alterCommittedOffsets(
+            group: group,
+            [TopicPartitionOffset(topic, 0, offset: 3), TopicPartitionOffset(topic, 1, offset: 2)]
+        )
 
         let plan = try await replay(["--group", group, "--earliest", "--dry-run"])
         #expect(plan.partitions.map(\.committed) == [3, 2])
@@ -58,7 +64,10 @@ import Testing
         #expect(try await committed() == [3, 2])
 
         let text = try await OperatorRun.purser(
-            ["replay", "--brokers", kafka.bootstrapServers, "--topic", topic, "--group", group, "--offset", "1", "--dry-run"]
+            [
+                "replay", "--brokers", kafka.bootstrapServers, "--topic", topic, "--group", group, "--offset", "1",
+                "--dry-run",
+            ]
         ).output
         #expect(text.last == "dry run: group \(group) would re-process 3 record(s); nothing changed")
     }
@@ -70,7 +79,10 @@ import Testing
         let between = Timestamp.now
         try await Task.sleep(for: .milliseconds(50))
         try await send(6, startingAt: 4)
-        try await admin.alterCommittedOffsets(group: group, [TopicPartitionOffset(topic, 0, offset: 5), TopicPartitionOffset(topic, 1, offset: 5)])
+        try await admin.alterCommittedOffsets(
+            group: group,
+            [TopicPartitionOffset(topic, 0, offset: 5), TopicPartitionOffset(topic, 1, offset: 5)]
+        )
 
         let byTime = try await replay(["--group", group, "--from", between.description])
         #expect(byTime.partitions.map(\.start) == [2, 2])
@@ -87,8 +99,14 @@ import Testing
     @Test(.timeLimit(.minutes(2)))
     func refusesWhileTheGroupHasMembers() async throws {
         try await send(2)
-        try await admin.alterCommittedOffsets(group: group, [TopicPartitionOffset(topic, 0, offset: 1), TopicPartitionOffset(topic, 1, offset: 1)])
-        let consumer = try KafkaConsumer(configuration: KafkaTesting.consumerConfiguration(kafka, groupID: group), logger: KafkaTesting.logger)
+        try await admin.alterCommittedOffsets(
+            group: group,
+            [TopicPartitionOffset(topic, 0, offset: 1), TopicPartitionOffset(topic, 1, offset: 1)]
+        )
+        let consumer = try KafkaConsumer(
+            configuration: KafkaTesting.consumerConfiguration(kafka, groupID: group),
+            logger: KafkaTesting.logger
+        )
         try consumer.subscribe(topics: [topic])
         try await KafkaTesting.eventually(timeout: .seconds(30)) { try consumer.assignment().count == 2 }
 
@@ -102,9 +120,14 @@ import Testing
     }
 
     @Test func startIsRequiredOnce() async throws {
-        for arguments in [["--group", "g"], ["--group", "g", "--earliest", "--offset", "3"], ["--earliest"], ["--group", "g", "--earliest", "--to", "5m"]] {
+        for arguments in [
+            ["--group", "g"], ["--group", "g", "--earliest", "--offset", "3"], ["--earliest"],
+            ["--group", "g", "--earliest", "--to", "5m"],
+        ] {
             await #expect(throws: (any Error).self) {
-                try await OperatorRun.purser(["replay", "--brokers", kafka.bootstrapServers, "--topic", topic] + arguments)
+                try await OperatorRun.purser(
+                    ["replay", "--brokers", kafka.bootstrapServers, "--topic", topic] + arguments
+                )
             }
         }
     }
@@ -116,7 +139,10 @@ import Testing
         let end = Timestamp.now
         try await Task.sleep(for: .milliseconds(50))
         try await send(2, startingAt: 4)
-        try await admin.alterCommittedOffsets(group: group, [TopicPartitionOffset(topic, 0, offset: 3), TopicPartitionOffset(topic, 1, offset: 3)])
+        try await admin.alterCommittedOffsets(
+            group: group,
+            [TopicPartitionOffset(topic, 0, offset: 3), TopicPartitionOffset(topic, 1, offset: 3)]
+        )
 
         let dry = try await replay(["--offset", "1", "--to", end.description, "--into", copies, "--dry-run"])
         #expect(dry.partitions.map(\.end) == [2, 2])
@@ -127,9 +153,12 @@ import Testing
         #expect(copied.records == 2)
         let records = try await admin.readPartition(TopicPartition(copies, 0))
         #expect(Set(records.compactMap { $0.header(ReplayCommand.replayHeader) }) == ["\(topic)/0/1", "\(topic)/1/1"])
-        let originals = try await admin.readPartition(TopicPartition(topic, 0)) + admin.readPartition(TopicPartition(topic, 1))
+        let originals =
+            try await admin.readPartition(TopicPartition(topic, 0)) + admin.readPartition(TopicPartition(topic, 1))
         for copy in records {
-            let origin = originals.first { "\(topic)/\($0.partition)/\($0.offset)" == copy.header(ReplayCommand.replayHeader) }
+            let origin = originals.first {
+                "\(topic)/\($0.partition)/\($0.offset)" == copy.header(ReplayCommand.replayHeader)
+            }
             #expect(copy.value == origin?.value)
             #expect(copy.key == origin?.key)
         }
