@@ -72,7 +72,7 @@ import Testing
         #expect(text.last == "dry run: group \(group) would re-process 3 record(s); nothing changed")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func rewindsAStoppedGroupByOffsetEarliestOrTime() async throws {
         try await send(4)
         try await Task.sleep(for: .milliseconds(50))
@@ -96,7 +96,7 @@ import Testing
         #expect(try await committed() == [0, 0])
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(3)))
     func refusesWhileTheGroupHasMembers() async throws {
         try await send(2)
         try await admin.alterCommittedOffsets(
