@@ -159,8 +159,11 @@ public final class KafkaConsumer: Service, Sendable {
         }
         let (next, wakePoller) = state.withLock { state in
             let next = take(&state)
-            defer { state.isPollerWaitingForRoom = false }
-            return (next, state.isPollerWaitingForRoom && state.bufferedCount < Self.bufferLimit / 2)
+            // Only the call that wakes the poller clears the flag; clearing it earlier would leave the
+            // poller waiting out its whole timeout with the buffer already drained.
+            let wakePoller = state.isPollerWaitingForRoom && state.bufferedCount < Self.bufferLimit / 2
+            if wakePoller { state.isPollerWaitingForRoom = false }
+            return (next, wakePoller)
         }
         if wakePoller { roomAvailable.signal() }
         switch next {
@@ -221,8 +224,16 @@ public final class KafkaConsumer: Service, Sendable {
         }
         guard !batch.isEmpty else { return }
         let (handOver, mustWait) = state.withLock { state in
-            var fresh = batch.filter {
-                state.assignment.contains($0.topicPartition) && state.epochs[$0.topicPartition] == epochs[$0.topicPartition]
+            // Records arrive in runs of one partition: decide once per run, not once per record.
+            var run: (partition: TopicPartition, isFresh: Bool)?
+            var fresh = batch.filter { record in
+                if let run, run.partition.partition == record.partition, run.partition.topic == record.topic {
+                    return run.isFresh
+                }
+                let partition = record.topicPartition
+                let isFresh = state.assignment.contains(partition) && state.epochs[partition] == epochs[partition]
+                run = (partition, isFresh)
+                return isFresh
             }[...]
             var handOver: (CheckedContinuation<ConsumerRecord?, any Error>, ConsumerRecord)?
             if !fresh.isEmpty, let waiter = state.waiter.take() { handOver = (waiter, fresh.removeFirst()) }
