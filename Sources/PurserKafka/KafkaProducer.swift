@@ -19,8 +19,34 @@ public final class KafkaProducer: Service, Sendable {
         case enqueued
         case awaiting(CheckedContinuation<Delivered, any Error>)
         case delivered(Result<Delivered, KafkaError>)
-        /// One record of a ``KafkaProducer/send(_:)-(ProducerRecord)`` batch.
+    }
+
+    /// Whose record a delivery report is about, carried in the record's opaque pointer. Batch members are
+    /// found by batch and index, so a batch costs one table entry, not one per record.
+    private enum Ticket {
+        case single(UInt)
         case batchMember(batch: UInt, index: Int)
+
+        /// Bits of the opaque holding a batch member's index; larger batches are sent in chunks.
+        static let indexBits = 24
+        static let maxBatchCount = 1 << indexBits
+        private static let batchFlag: UInt = 1 << (UInt.bitWidth - 1)
+
+        var opaque: UInt {
+            switch self {
+            case .single(let id): id
+            case .batchMember(let batch, let index): Self.batchFlag | batch << Self.indexBits | UInt(index)
+            }
+        }
+
+        init(opaque: UInt) {
+            guard opaque & Self.batchFlag != 0 else {
+                self = .single(opaque)
+                return
+            }
+            let bits = opaque & ~Self.batchFlag
+            self = .batchMember(batch: bits >> Self.indexBits, index: Int(bits & UInt(Self.maxBatchCount - 1)))
+        }
     }
 
     /// A batch send: its reports as they arrive, and its sender once it waits.
@@ -99,7 +125,7 @@ public final class KafkaProducer: Service, Sendable {
             return state.lastID
         }
         do {
-            while let error = enqueue(record, id: id) {
+            while let error = enqueue(record, as: .single(id)) {
                 guard error.code == .queueFull else { throw error }
                 try await Task.sleep(for: .milliseconds(1))
             }
@@ -117,7 +143,7 @@ public final class KafkaProducer: Service, Sendable {
                     case .delivered(let result):
                         state.slots[id] = nil
                         return result.mapError { $0 }
-                    case .awaiting, .batchMember, nil:
+                    case .awaiting, nil:
                         return .failure(CancellationError())
                     }
                 }
@@ -162,20 +188,25 @@ public final class KafkaProducer: Service, Sendable {
     /// - Throws: The producer's fatal error, or ``KafkaError/Code/shutDown``, before anything is sent.
     public func send(_ records: [ProducerRecord]) async throws -> [Result<DeliveryReport, KafkaError>] {
         guard !records.isEmpty else { return [] }
-        let (batchID, firstID) = try state.withLock { state throws(KafkaError) -> (UInt, UInt) in
+        guard records.count <= Ticket.maxBatchCount else {
+            var results: [Result<DeliveryReport, KafkaError>] = []
+            for first in stride(from: 0, to: records.count, by: Ticket.maxBatchCount) {
+                results += try await send(Array(records[first..<min(first + Ticket.maxBatchCount, records.count)]))
+            }
+            return results
+        }
+        let batchID = try state.withLock { state throws(KafkaError) -> UInt in
             if let fatal = fatal.error { throw fatal }
             if state.isShutDown { throw KafkaError.shutDown("producer") }
             state.lastID += 1
-            let batchID = state.lastID
-            state.batches[batchID] = Batch(count: records.count)
-            for index in records.indices { state.slots[batchID + 1 + UInt(index)] = .batchMember(batch: batchID, index: index) }
-            state.lastID += UInt(records.count)
-            return (batchID, batchID + 1)
+            state.batches[state.lastID] = Batch(count: records.count)
+            return state.lastID
         }
         for (index, record) in records.enumerated() {
-            while let error = enqueue(record, id: firstID + UInt(index)) {
+            let ticket = Ticket.batchMember(batch: batchID, index: index)
+            while let error = enqueue(record, as: ticket) {
                 guard error.code == .queueFull else {
-                    Self.complete(firstID + UInt(index), with: .failure(error), in: state)
+                    Self.complete(ticket, with: .failure(error), in: state)
                     break
                 }
                 try? await Task.sleep(for: .milliseconds(1))
@@ -210,6 +241,10 @@ public final class KafkaProducer: Service, Sendable {
             try KafkaError.check(rd_kafka_flush(handle, Int32(clamping: timeout.milliseconds)), "flush")
         }
     }
+
+    /// What librdkafka still holds for this producer (`rd_kafka_outq_len`): records handed over and not yet
+    /// reported on, plus pending requests and events. Zero once everything sent was acknowledged or failed.
+    public var outstandingCount: Int { Int(rd_kafka_outq_len(client.handle)) }
 
     /// The fatal error that made this producer unusable, if any.
     public var fatalError: KafkaError? { fatal.error }
@@ -251,7 +286,7 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Hands a record to librdkafka (copying key, value and headers); `nil` on success.
-    private func enqueue(_ record: ProducerRecord, id: UInt) -> KafkaError? {
+    private func enqueue(_ record: ProducerRecord, as ticket: Ticket) -> KafkaError? {
         var headers: OpaquePointer?
         if !record.headers.isEmpty {
             headers = rd_kafka_headers_new(record.headers.count)
@@ -264,45 +299,33 @@ public final class KafkaProducer: Service, Sendable {
         let error: OpaquePointer? = record.topic.withCString { topic in
             withOptionalBytes(record.key) { keyPointer, keyCount in
                 withOptionalBytes(record.value) { valuePointer, valueCount in
-                    var values: [rd_kafka_vu_t] = []
-                    values.reserveCapacity(7)
-                    var topicValue = rd_kafka_vu_t()
-                    topicValue.vtype = RD_KAFKA_VTYPE_TOPIC
-                    topicValue.u.cstr = topic
-                    values.append(topicValue)
-                    if let partition = record.partition {
-                        var partitionValue = rd_kafka_vu_t()
-                        partitionValue.vtype = RD_KAFKA_VTYPE_PARTITION
-                        partitionValue.u.i32 = partition
-                        values.append(partitionValue)
+                    // On the stack: this runs once per record.
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
+                        var count = 0
+                        func append(_ type: rd_kafka_vtype_t, _ set: (inout rd_kafka_vu_t) -> Void) {
+                            var value = rd_kafka_vu_t()
+                            value.vtype = type
+                            set(&value)
+                            (values.baseAddress! + count).initialize(to: value)
+                            count += 1
+                        }
+                        append(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        if let partition = record.partition { append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+                        if let keyPointer {
+                            append(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyPointer)
+                                $0.u.mem.size = keyCount
+                            }
+                        }
+                        append(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = valuePointer.map { UnsafeMutableRawPointer(mutating: $0) }
+                            $0.u.mem.size = valueCount
+                        }
+                        if let headers { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers } }
+                        append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: ticket.opaque) }
+                        return rd_kafka_produceva(client.handle, values.baseAddress, count)
                     }
-                    if let keyPointer {
-                        var keyValue = rd_kafka_vu_t()
-                        keyValue.vtype = RD_KAFKA_VTYPE_KEY
-                        keyValue.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyPointer)
-                        keyValue.u.mem.size = keyCount
-                        values.append(keyValue)
-                    }
-                    var valueValue = rd_kafka_vu_t()
-                    valueValue.vtype = RD_KAFKA_VTYPE_VALUE
-                    valueValue.u.mem.ptr = valuePointer.map { UnsafeMutableRawPointer(mutating: $0) }
-                    valueValue.u.mem.size = valueCount
-                    values.append(valueValue)
-                    if let headers {
-                        var headersValue = rd_kafka_vu_t()
-                        headersValue.vtype = RD_KAFKA_VTYPE_HEADERS
-                        headersValue.u.headers = headers
-                        values.append(headersValue)
-                    }
-                    var flags = rd_kafka_vu_t()
-                    flags.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    flags.u.i = RD_KAFKA_MSG_F_COPY
-                    values.append(flags)
-                    var opaque = rd_kafka_vu_t()
-                    opaque.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    opaque.u.ptr = UnsafeMutableRawPointer(bitPattern: id)
-                    values.append(opaque)
-                    return rd_kafka_produceva(client.handle, &values, values.count)
                 }
             }
         }
@@ -314,7 +337,7 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Runs on the poll thread for every record's delivery report.
     private static func deliver(_ message: UnsafePointer<rd_kafka_message_t>, to state: LockedState<State>) {
-        let id = UInt(bitPattern: message.pointee._private)
+        let ticket = Ticket(opaque: UInt(bitPattern: message.pointee._private))
         let result: Result<Delivered, KafkaError>
         if let error = KafkaError.from(message.pointee.err) {
             let persistence: KafkaError.Persistence =
@@ -335,7 +358,7 @@ public final class KafkaProducer: Service, Sendable {
         } else {
             result = .success(Delivered(partition: message.pointee.partition, offset: message.pointee.offset))
         }
-        complete(id, with: result, in: state)
+        complete(ticket, with: result, in: state)
     }
 
     private enum Wakeup {
@@ -344,25 +367,27 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     /// Records a record's outcome and wakes whoever waits for it.
-    private static func complete(_ id: UInt, with result: Result<Delivered, KafkaError>, in state: LockedState<State>) {
+    private static func complete(_ ticket: Ticket, with result: Result<Delivered, KafkaError>, in state: LockedState<State>) {
         let wakeup = state.withLock { state -> Wakeup? in
-            switch state.slots[id] {
-            case .enqueued:
-                state.slots[id] = .delivered(result)
-                return nil
-            case .awaiting(let continuation):
-                state.slots[id] = nil
-                return .sender(continuation)
+            switch ticket {
+            case .single(let id):
+                switch state.slots[id] {
+                case .enqueued:
+                    state.slots[id] = .delivered(result)
+                    return nil
+                case .awaiting(let continuation):
+                    state.slots[id] = nil
+                    return .sender(continuation)
+                case .delivered, nil:
+                    return nil  // the sender stopped waiting
+                }
             case .batchMember(let batchID, let index):
-                state.slots[id] = nil
-                guard let batch = state.batches[batchID] else { return nil }
+                guard let batch = state.batches[batchID] else { return nil }  // failed at shutdown
                 batch.results[index] = result
                 batch.remaining -= 1
                 guard batch.remaining == 0, let sender = batch.sender else { return nil }
                 state.batches[batchID] = nil
                 return .batchSender(sender, batch.results)
-            case .delivered, nil:
-                return nil  // the sender stopped waiting
             }
         }
         switch wakeup {
