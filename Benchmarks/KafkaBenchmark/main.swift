@@ -1,17 +1,23 @@
 // Kafka throughput through PurserKafka against the same workload written directly against
 // librdkafka (KafkaBaseline, C), in one run on the embedded broker. `make bench` runs it.
+//
+// Like with like: both sides get the same librdkafka properties (every property PurserKafka sets,
+// restated below), the same records (size, keys, count) and the same in-flight window (everything
+// enqueued at once, then every delivery report awaited). Rounds alternate which side goes first; the
+// figures are medians over the rounds, so one disturbed round on a shared machine does not decide them.
 import Foundation
 import KafkaBaseline
 import Logging
 import PurserKafka
 
-// The embedded broker keeps about 5 MiB per partition: 30 000 records of 1 KiB over 12 partitions
+let environment = ProcessInfo.processInfo.environment
+// The embedded broker keeps about 5 MiB per partition: 100 000 records of 1 KiB over 48 partitions (about 2 MiB each)
 // stay whole, so the consumers can read every one.
-let recordCount = Int(ProcessInfo.processInfo.environment["BENCH_RECORDS"] ?? "") ?? 30_000
+let recordCount = Int(environment["BENCH_RECORDS"] ?? "") ?? 100_000
+let rounds = Int(environment["BENCH_ROUNDS"] ?? "") ?? 5
 let recordSize = 1024
-let partitions = 12
+let partitions = 48
 let batchSize = 1000
-let rounds = 3
 
 let logger: Logger = {
     var logger = Logger(label: "purser.bench")
@@ -20,94 +26,154 @@ let logger: Logger = {
 }()
 let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
 
+let clientProperties = [
+    ("bootstrap.servers", kafka.bootstrapServers),
+    ("client.id", "purser-bench"),
+    ("reconnect.backoff.max.ms", "2000"),
+]
+let producerProperties =
+    clientProperties + [
+        ("enable.idempotence", "true"),
+        ("acks", "all"),
+        ("message.timeout.ms", "120000"),
+        ("linger.ms", "5"),
+    ]
+let consumerProperties =
+    clientProperties + [
+        ("group.id", "bench-assign-only"),
+        ("auto.offset.reset", "earliest"),
+        ("enable.auto.commit", "false"),
+        ("enable.auto.offset.store", "false"),
+        ("isolation.level", "read_committed"),
+        ("enable.partition.eof", "false"),
+        ("partition.assignment.strategy", "cooperative-sticky"),
+    ]
+
 func topic(_ name: String, _ round: Int) -> String {
     let full = "bench-\(name)-\(round)"
     try! kafka.createTopic(full, partitions: partitions)
     return full
 }
 
-func rate(_ seconds: Double) -> Double { Double(recordCount) / seconds }
+func rate(_ elapsed: Duration) -> Double {
+    Double(recordCount) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}
+
+/// Calls `body` with the properties as the C side wants them: a flat array of C strings.
+func withCProperties<R>(_ properties: [(String, String)], _ body: (UnsafePointer<UnsafePointer<CChar>?>, Int32) -> R) -> R {
+    let strings = properties.flatMap { [strdup($0.0), strdup($0.1)] }
+    defer { strings.forEach { free($0) } }
+    let pointers = strings.map { UnsafePointer($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!, Int32(properties.count)) }
+}
 
 func baselineProduce(_ topic: String) -> Double {
     var failures = 0
-    let seconds = kafka_baseline_produce(kafka.bootstrapServers, topic, Int32(recordCount), Int32(recordSize), &failures)
+    let seconds = withCProperties(producerProperties) {
+        kafka_baseline_produce($0, $1, topic, Int32(recordCount), Int32(recordSize), &failures)
+    }
     precondition(seconds > 0 && failures == 0, "baseline produce failed (\(failures) failures)")
-    return rate(seconds)
+    return Double(recordCount) / seconds
 }
 
 func swiftProduce(_ topic: String) async throws -> Double {
     var configuration = KafkaProducerConfiguration(bootstrapServers: kafka.brokers)
-    configuration.messageTimeout = .seconds(120)
+    configuration.client.additionalProperties = Dictionary(uniqueKeysWithValues: producerProperties)
     let producer = try KafkaProducer(configuration: configuration, logger: logger)
     let value = [UInt8](repeating: UInt8(ascii: "x"), count: recordSize)
     let keys = (0..<100).map { Array("key-\($0)".utf8) }
-    let records = (0..<recordCount).map { ProducerRecord(topic: topic, key: keys[$0 % 100], value: value) }
+    let batches = stride(from: 0, to: recordCount, by: batchSize).map { first in
+        (first..<min(first + batchSize, recordCount)).map { ProducerRecord(topic: topic, key: keys[$0 % 100], value: value) }
+    }
+    // Warm-up, as on the C side: one acknowledged record, so the clock measures throughput, not
+    // connection set-up and topic metadata.
+    _ = try await producer.send(ProducerRecord(topic: topic, key: nil, value: value))
     let start = ContinuousClock.now
-    // Batches of `batchSize`, all in flight at once, like the C loop that enqueues everything.
+    // Every batch in flight at once, like the C loop that enqueues everything before flushing.
     let failures = try await withThrowingTaskGroup(of: Int.self) { group in
-        for first in stride(from: 0, to: recordCount, by: batchSize) {
-            let batch = Array(records[first..<min(first + batchSize, recordCount)])
+        for batch in batches {
             group.addTask { try await producer.send(batch).filter { (try? $0.get()) == nil }.count }
         }
         return try await group.reduce(0, +)
     }
-    precondition(failures == 0, "\(failures) records failed")
     let elapsed = ContinuousClock.now - start
+    precondition(failures == 0, "\(failures) records failed")
     await producer.shutdown()
-    return rate(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return rate(elapsed)
 }
 
 func baselineConsume(_ topic: String) -> Double {
-    let seconds = kafka_baseline_consume(kafka.bootstrapServers, topic, Int32(partitions), Int32(recordCount))
+    let seconds = withCProperties(consumerProperties) {
+        kafka_baseline_consume($0, $1, topic, Int32(partitions), Int32(recordCount))
+    }
     precondition(seconds > 0, "baseline consume failed")
-    return rate(seconds)
+    return Double(recordCount) / seconds
 }
 
 func swiftConsume(_ topic: String) async throws -> Double {
-    let consumer = try KafkaConsumer(
-        configuration: KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: nil),
-        logger: logger
-    )
-    let start = ContinuousClock.now
+    var configuration = KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: nil)
+    configuration.client.additionalProperties = Dictionary(uniqueKeysWithValues: consumerProperties)
+    let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
     try consumer.assign((0..<Int32(partitions)).map { TopicPartitionOffset(topic, $0, offset: TopicPartitionOffset.beginning) })
     var received = 0
     var bytes = 0
+    // The clock starts at the first record, as on the C side: throughput, not fetch set-up.
+    var first = ContinuousClock.now
     for try await record in consumer.records {
+        if received == 0 { first = .now }
         received += 1
         bytes += record.value?.count ?? 0
         if received == recordCount { break }
     }
-    let elapsed = ContinuousClock.now - start
+    let elapsed = ContinuousClock.now - first
     precondition(bytes == recordCount * recordSize)
     await consumer.shutdown()
-    return rate(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    return rate(elapsed)
 }
 
-func report(_ name: String, swift: Double, baseline: Double) {
-    let line = String(
-        format: "%-9@ PurserKafka %9.0f records/s   librdkafka (C) %9.0f records/s   ratio %.2f",
-        name as NSString, swift, baseline, swift / baseline
-    )
-    print(line)
+struct Figures {
+    var swift: [Double] = []
+    var baseline: [Double] = []
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    func report(_ name: String) {
+        let swiftMedian = Self.median(swift)
+        let baselineMedian = Self.median(baseline)
+        let ratios = zip(swift, baseline).map { String(format: "%.2f", $0 / $1) }.joined(separator: " ")
+        print(
+            String(
+                format: "%-9@ PurserKafka %9.0f records/s   librdkafka (C) %9.0f records/s   ratio %.2f   (rounds: %@)",
+                name as NSString, swiftMedian, baselineMedian, swiftMedian / baselineMedian, ratios as NSString
+            )
+        )
+    }
 }
 
-print("Kafka benchmark: \(recordCount) records of \(recordSize) B, \(partitions) partitions, embedded broker, idempotent acks=all; best of \(rounds) rounds")
-var best = (swiftProduce: 0.0, baselineProduce: 0.0, swiftConsume: 0.0, baselineConsume: 0.0)
+print(
+    "Kafka benchmark: \(recordCount) records of \(recordSize) B, \(partitions) partitions, embedded broker, "
+        + "idempotent acks=all, linger 5 ms; median of \(rounds) rounds"
+)
+var produce = Figures()
+var consume = Figures()
 for round in 0..<rounds {
     let baselineTopic = topic("baseline", round)
     let swiftTopic = topic("swift", round)
     // Alternate the order between rounds so neither side always runs on a warmer broker.
     if round % 2 == 0 {
-        best.baselineProduce = max(best.baselineProduce, baselineProduce(baselineTopic))
-        best.swiftProduce = max(best.swiftProduce, try await swiftProduce(swiftTopic))
-        best.baselineConsume = max(best.baselineConsume, baselineConsume(baselineTopic))
-        best.swiftConsume = max(best.swiftConsume, try await swiftConsume(swiftTopic))
+        produce.baseline.append(baselineProduce(baselineTopic))
+        produce.swift.append(try await swiftProduce(swiftTopic))
+        consume.baseline.append(baselineConsume(baselineTopic))
+        consume.swift.append(try await swiftConsume(swiftTopic))
     } else {
-        best.swiftProduce = max(best.swiftProduce, try await swiftProduce(swiftTopic))
-        best.baselineProduce = max(best.baselineProduce, baselineProduce(baselineTopic))
-        best.swiftConsume = max(best.swiftConsume, try await swiftConsume(swiftTopic))
-        best.baselineConsume = max(best.baselineConsume, baselineConsume(baselineTopic))
+        produce.swift.append(try await swiftProduce(swiftTopic))
+        produce.baseline.append(baselineProduce(baselineTopic))
+        consume.swift.append(try await swiftConsume(swiftTopic))
+        consume.baseline.append(baselineConsume(baselineTopic))
     }
 }
-report("produce", swift: best.swiftProduce, baseline: best.baselineProduce)
-report("consume", swift: best.swiftConsume, baseline: best.baselineConsume)
+produce.report("produce")
+consume.report("consume")
