@@ -1,4 +1,5 @@
 import Crdkafka
+import Dispatch
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -117,6 +118,20 @@ public final class KafkaProducer: Service, Sendable {
     /// - Throws: ``KafkaError`` from the delivery report (with ``KafkaError/persistence``), or the
     ///   producer's fatal error, or ``KafkaError/Code/shutDown`` after ``shutdown()``.
     public func send(_ record: ProducerRecord) async throws -> DeliveryReport {
+        try await send(record, deadline: nil)
+    }
+
+    /// Sends a record, giving up waiting after `timeout` (a Swift-side deadline on top of
+    /// `message.timeout.ms`).
+    /// - Throws: ``KafkaError/Code/timedOut`` with ``KafkaError/Persistence/possiblyPersisted`` when the
+    ///   deadline passed first, or whatever ``send(_:)`` throws.
+    public func send(_ record: ProducerRecord, timeout: Duration) async throws -> DeliveryReport {
+        try await send(record, deadline: (ContinuousClock.now + timeout, timeout))
+    }
+
+    /// One awaited send, in the caller's task: the deadline is a timer that fails the wait, not a second
+    /// task racing the first, since ingest pays for this on every request.
+    private func send(_ record: ProducerRecord, deadline: (instant: ContinuousClock.Instant, timeout: Duration)?) async throws -> DeliveryReport {
         let id = try state.withLock { state throws(KafkaError) -> UInt in
             if let fatal = fatal.error { throw fatal }
             if state.isShutDown { throw KafkaError.shutDown("producer") }
@@ -127,12 +142,26 @@ public final class KafkaProducer: Service, Sendable {
         do {
             while let error = enqueue(record, as: .single(id)) {
                 guard error.code == .queueFull else { throw error }
+                if let deadline, ContinuousClock.now >= deadline.instant { throw Self.timedOut(after: deadline.timeout) }
                 try await Task.sleep(for: .milliseconds(1))
             }
         } catch {
             _ = state.withLock { $0.slots.removeValue(forKey: id) }
             throw error
         }
+        let state = state
+        // Fails the wait if it is still on at the deadline; a no-op once the report came.
+        let expiry = deadline.map { deadline in
+            DispatchWorkItem {
+                let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
+                    guard case .awaiting(let continuation) = state.slots[id] else { return nil }
+                    state.slots[id] = nil
+                    return continuation
+                }
+                waiting?.resume(throwing: Self.timedOut(after: deadline.timeout))
+            }
+        }
+        defer { expiry?.cancel() }
         let delivered = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let ready = state.withLock { state -> Result<Delivered, any Error>? in
@@ -147,7 +176,13 @@ public final class KafkaProducer: Service, Sendable {
                         return .failure(CancellationError())
                     }
                 }
-                if let ready { continuation.resume(with: ready) }
+                if let ready {
+                    continuation.resume(with: ready)
+                } else if let expiry, let deadline {
+                    let remaining = max(ContinuousClock.now.duration(to: deadline.instant), .zero).components
+                    let microseconds = Int(remaining.seconds) * 1_000_000 + Int(remaining.attoseconds / 1_000_000_000_000) + 1
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(microseconds), execute: expiry)
+                }
             }
         } onCancel: {
             let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
@@ -159,25 +194,13 @@ public final class KafkaProducer: Service, Sendable {
         return DeliveryReport(topic: record.topic, partition: delivered.partition, offset: delivered.offset)
     }
 
-    /// Sends a record, giving up waiting after `timeout` (a Swift-side deadline on top of
-    /// `message.timeout.ms`).
-    /// - Throws: ``KafkaError/Code/timedOut`` with ``KafkaError/Persistence/possiblyPersisted`` when the
-    ///   deadline passed first, or whatever ``send(_:)`` throws.
-    public func send(_ record: ProducerRecord, timeout: Duration) async throws -> DeliveryReport {
-        try await withThrowingTaskGroup(of: DeliveryReport.self) { group in
-            group.addTask { try await self.send(record) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw KafkaError(
-                    code: .timedOut,
-                    message: "no acknowledgement within \(timeout)",
-                    isRetriable: true,
-                    persistence: .possiblyPersisted
-                )
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+    private static func timedOut(after timeout: Duration) -> KafkaError {
+        KafkaError(
+            code: .timedOut,
+            message: "no acknowledgement within \(timeout)",
+            isRetriable: true,
+            persistence: .possiblyPersisted
+        )
     }
 
     /// Sends records in one go and waits until each was acknowledged or failed: one suspension for the
