@@ -93,34 +93,34 @@ struct TransactionTests {
 
     @Test("an abortable error asks for abort, and the producer goes on after it")
     func abortableError() async throws {
-        // The commit can race the send into an empty transaction when the machine is saturated.
-        await withKnownIssue("intermittent under parallel load", isIntermittent: true) {
-            let fixture = try await Fixture()
-            try fixture.consumer.subscribe(topics: [fixture.input])
-            try await fixture.sendInputs(["a"])
-            let batch = try await KafkaTesting.collect(1, from: fixture.consumer)
+        let fixture = try await Fixture()
+        try fixture.consumer.subscribe(topics: [fixture.input])
+        try await fixture.sendInputs(["a"])
+        let batch = try await KafkaTesting.collect(1, from: fixture.consumer)
 
-            fixture.kafka.setTopicError(fixture.output, KafkaError.Code(rawValue: 29))  // TOPIC_AUTHORIZATION_FAILED
-            try fixture.transactional.beginTransaction()
-            let send = Task {
-                try await fixture.transactional.send(ProducerRecord(topic: fixture.output, key: "customer", value: "A"))
-            }
-            let error = try await #require(throws: KafkaError.self) {
-                try await fixture.transactional.commitTransaction()
-            }
-            #expect(error.isTxnRequiresAbort)
-            #expect(!error.isFatal)
-            try await fixture.transactional.abortTransaction()
-            // Whether the record itself was written depends on cached metadata; the transaction was
-            // aborted either way, so only the send's completion matters here.
-            _ = try? await send.value
-
-            fixture.kafka.setTopicError(fixture.output, .noError)
-            try await fixture.transform(batch)
-            try await fixture.transactional.commitTransaction()
-            #expect(try await fixture.outputs() == ["A"])
-            await fixture.shutdown()
+        fixture.kafka.setTopicError(fixture.output, KafkaError.Code(rawValue: 29))  // TOPIC_AUTHORIZATION_FAILED
+        try fixture.transactional.beginTransaction()
+        #expect(fixture.transactional.outstandingCount == 0)
+        let send = Task {
+            try await fixture.transactional.send(ProducerRecord(topic: fixture.output, key: "customer", value: "A"))
         }
+        // The send only returns once the transaction ends, so wait until librdkafka holds the record:
+        // committing before that would commit an empty transaction, which has nothing to fail.
+        try await KafkaTesting.eventually(timeout: .seconds(30)) { fixture.transactional.outstandingCount > 0 }
+        let error = try await #require(throws: KafkaError.self) {
+            try await fixture.transactional.commitTransaction()
+        }
+        #expect(error.isTxnRequiresAbort)
+        #expect(!error.isFatal)
+        try await fixture.transactional.abortTransaction()
+        // The record was aborted with its transaction: its send fails.
+        await #expect(throws: KafkaError.self) { try await send.value }
+
+        fixture.kafka.setTopicError(fixture.output, .noError)
+        try await fixture.transform(batch)
+        try await fixture.transactional.commitTransaction()
+        #expect(try await fixture.outputs() == ["A"])
+        await fixture.shutdown()
     }
 
     @Test("a fenced producer gets a fatal, fenced error")
