@@ -16,7 +16,7 @@ public struct ChaosResult: Sendable, Codable {
     public var recoverySeconds: Double?
     public var notes: [String]
     public var problems: [String]
-    /// Where the processes' logs are.
+    /// The folder of the processes' logs (removed after a passing run).
     public var logs: String
 
     public init(

@@ -109,10 +109,15 @@ extension ChaosScenario {
 
         case .rollingRestart:
             async let traffic = cluster.sendDeposits(perSecond: rate, for: options.traffic, customers: customers)
+            // Restarts begin once credits flow: a process signalled while it starts up has no handler yet.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await cluster.published.count(cluster.topics.depositsCredited) == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
             var unclean: [String] = []
             for name in ChaosCluster.processNames {
                 let status = await cluster.stop([name])[name] ?? nil
-                if status != 0 { unclean.append(name) }
+                if status != 0 { unclean.append("\(name) (\(status.map { "exit \($0)" } ?? "still running after 30 s"))") }
                 try cluster.start(name)
                 try await Task.sleep(for: .seconds(3))
             }
