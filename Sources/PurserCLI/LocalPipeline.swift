@@ -75,7 +75,11 @@ struct LocalPipeline: Service {
         if isBrokerEmbedded {
             let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
             for topic in topics {
-                try kafka.createTopic(topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor)
+                try kafka.createTopic(
+                    topic.name,
+                    partitions: topic.partitions,
+                    replicationFactor: topic.replicationFactor
+                )
             }
             configuration.brokers = .servers(kafka.brokers)
             services.append(.init(service: kafka))
@@ -113,7 +117,10 @@ struct LocalPipeline: Service {
         )
         let calypso = DeferredServices(
             make: { [self] in
-                try calypsoServices(stage, ingestURL: "http://\(options.host):\(try await ingestPort.value())/webhooks/calypso")
+                try calypsoServices(
+                    stage,
+                    ingestURL: "http://\(options.host):\(try await ingestPort.value())/webhooks/calypso"
+                )
             },
             logger: logger
         )
@@ -135,7 +142,9 @@ struct LocalPipeline: Service {
 
     /// Once ingest listens: the sandbox with a subscription pointed at it (unless Calypso is elsewhere),
     /// then, once Calypso can be reached, the rest.
-    private func calypsoServices(_ stage: Stage, ingestURL: String) throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    private func calypsoServices(_ stage: Stage, ingestURL: String) throws -> [ServiceGroupConfiguration
+        .ServiceConfiguration]
+    {
         var sandbox: CalypsoSandbox?
         if stage.configuration.calypso.apiURL == nil {
             let (account, key, secret) = try stage.configuration.calypso.requireCredentials()
@@ -211,7 +220,9 @@ struct LocalPipeline: Service {
                     return
                 }
                 if options.demo?.exitsAfterSummary == true { return }
-                output("purser run: still running; send more deposits through \(endpoints.calypsoURL)/sandbox/ or stop with Ctrl-C")
+                output(
+                    "purser run: still running; send more deposits through \(endpoints.calypsoURL)/sandbox/ or stop with Ctrl-C"
+                )
             }
             try? await gracefulShutdown()
         }
@@ -232,7 +243,8 @@ struct LocalPipeline: Service {
     /// `CALYPSO_WEBHOOK_KEY`, a webhook key pair is made up (the sandbox signs with it); on the
     /// embedded broker the spool is off unless `INGEST_SPOOL_DIR` is set, because the broker's data
     /// does not outlive the process anyway.
-    private func makeIngestConfiguration(isBrokerEmbedded: Bool, isSandboxInProcess: Bool) throws -> IngestConfiguration {
+    private func makeIngestConfiguration(isBrokerEmbedded: Bool, isSandboxInProcess: Bool) throws -> IngestConfiguration
+    {
         var variables = environment.variables
         if isSandboxInProcess, environment.string("CALYPSO_WEBHOOK_KEY") == nil,
             environment.string("CALYPSO_WEBHOOK_KEY_FILE") == nil
@@ -251,7 +263,11 @@ struct LocalPipeline: Service {
 
     /// A service whose end, normal or not, shuts its group down gracefully (rather than cancelling it).
     private func endsGroup(_ service: some Service) -> ServiceGroupConfiguration.ServiceConfiguration {
-        .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+        .init(
+            service: service,
+            successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup
+        )
     }
 
     static func randomHex(_ count: Int) -> String {

@@ -75,18 +75,24 @@ enum PublicEvent: Sendable {
         let detail: String
         switch self {
         case .credited(let event):
-            detail = "\(event.data.deposit.amount) \(event.data.deposit.currency) credited"
+            detail =
+                "\(event.data.deposit.amount) \(event.data.deposit.currency) credited"
                 + "  tx \(event.data.deposit.transactionId.prefix(8))"
         case .held(let event):
-            detail = "\(event.data.deposit.amount) \(event.data.deposit.currency) held (\(event.data.reason.rawValue))"
+            detail =
+                "\(event.data.deposit.amount) \(event.data.deposit.currency) held (\(event.data.reason.rawValue))"
                 + "  tx \(event.data.deposit.transactionId.prefix(8))"
         case .declined(let event):
-            detail = "\(event.data.amount) \(event.data.currency) declined (compliance \(event.data.complianceState.rawValue))"
+            detail =
+                "\(event.data.amount) \(event.data.currency) declined (compliance \(event.data.complianceState.rawValue))"
                 + "  tx \(event.data.transactionId.prefix(8))"
         case .renewed(let event):
             detail = "\(event.data.currency) purse renewed: \(event.data.expiredAddress) -> \(event.data.address)"
         }
-        let columns = [topic.padding(toLength: 22, withPad: " ", startingAt: 0), customer.padding(toLength: 6, withPad: " ", startingAt: 0)]
+        let columns = [
+            topic.padding(toLength: 22, withPad: " ", startingAt: 0),
+            customer.padding(toLength: 6, withPad: " ", startingAt: 0),
+        ]
         return columns.joined(separator: " ") + " \(detail)  id \(id)"
     }
 }

@@ -59,7 +59,8 @@ struct PublicEventReader {
 
     /// Reads and prints events until each expectation was met.
     /// - Throws: ``RunDemo/Failure`` naming what is missing when `deadline` passes first.
-    mutating func wait(for expectations: Set<RunDemo.Expectation>, until deadline: ContinuousClock.Instant) async throws {
+    mutating func wait(for expectations: Set<RunDemo.Expectation>, until deadline: ContinuousClock.Instant) async throws
+    {
         while true {
             let missing = expectations.filter { seen[$0] == nil }
             if missing.isEmpty { return }

@@ -50,7 +50,8 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let environment = EnvironmentReader()
         var logger = Logger(label: "purser.run")
-        logger.logLevel = environment.string(EnvironmentVariables.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        logger.logLevel =
+            environment.string(EnvironmentVariables.logLevel).flatMap(Logger.Level.init(rawValue:)) ?? .warning
         var pipeline = LocalPipeline(
             options: pipelineOptions(),
             environment: environment,

@@ -65,14 +65,19 @@ struct RunDemo: Sendable {
         let subscriptions = try await calypso.webhookSubscriptions().map(\.requestId)
         let copiesBefore = try await deliveries(of: subscriptions).duplicates
         let duplicated = try await depositDeliveredTwice(customer: alice, currency: usdt, amount: "125.50")
-        try await reader.wait(for: [Expectation(topic: TopicNames.Base.depositsCredited, subjectKey: duplicated)], until: deadline)
+        try await reader.wait(
+            for: [Expectation(topic: TopicNames.Base.depositsCredited, subjectKey: duplicated)],
+            until: deadline
+        )
         // Every copy reached ingest before the next deposit's webhooks exist, so alice's later events
         // come after any event the copies could cause, on every topic.
         let copies = try await waitUntilWebhooksDelivered(subscriptions, until: deadline).duplicates - copiesBefore
         guard copies > 0 else { throw Failure(description: "the sandbox delivered no webhook twice") }
         let firstCredit = ContinuousClock.now - startedAt
 
-        output("demo: alice deposits 42 \(usdt), bob 0.123456789012345678 \(eth), carol 250 \(usdt); bob then 99.99 \(eth) that compliance declines")
+        output(
+            "demo: alice deposits 42 \(usdt), bob 0.123456789012345678 \(eth), carol 250 \(usdt); bob then 99.99 \(eth) that compliance declines"
+        )
         let second = try await deposit(customer: alice, currency: usdt, amount: "42")
         let exact = try await deposit(customer: bob, currency: eth, amount: "0.123456789012345678")
         let held = try await deposit(customer: carol, currency: usdt, amount: "250")
@@ -142,7 +147,9 @@ struct RunDemo: Sendable {
             let statistics = try await deliveries(of: subscriptions)
             if statistics.pending == 0 { return statistics }
             guard ContinuousClock.now < deadline else {
-                throw Failure(description: "\(statistics.pending) webhook(s) still undelivered to ingest when the demo timed out")
+                throw Failure(
+                    description: "\(statistics.pending) webhook(s) still undelivered to ingest when the demo timed out"
+                )
             }
             try await Task.sleep(for: .milliseconds(20))
         }

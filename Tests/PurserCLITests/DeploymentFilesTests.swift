@@ -60,7 +60,10 @@ private func strings(in node: Any) -> [String] {
         #expect(!purserServices.isEmpty)
         for (name, service) in purserServices {
             let arguments = try command(of: service)
-            #expect(executables.contains(arguments[0]), "\(name) runs \(arguments[0]), which Package.swift does not define")
+            #expect(
+                executables.contains(arguments[0]),
+                "\(name) runs \(arguments[0]), which Package.swift does not define"
+            )
         }
     }
 
@@ -71,7 +74,8 @@ private func strings(in node: Any) -> [String] {
             switch arguments[0] {
             case "purser": #expect(throws: Never.self, "\(name)") { _ = try PurserCommand.parseAsRoot(options) }
             case "purser-ingest": #expect(throws: Never.self, "\(name)") { _ = try IngestCommand.parseAsRoot(options) }
-            case "calypso-sandbox": #expect(throws: Never.self, "\(name)") { _ = try SandboxCommand.parseAsRoot(options) }
+            case "calypso-sandbox":
+                #expect(throws: Never.self, "\(name)") { _ = try SandboxCommand.parseAsRoot(options) }
             default: #expect(options.isEmpty, "\(name): workers are configured through the environment only")
             }
         }
@@ -122,7 +126,8 @@ private func strings(in node: Any) -> [String] {
         let topicLike = try NSRegularExpression(pattern: #"^[a-z]+(\.[a-z-]+)+\.v[0-9]+$"#)
         for value in strings(in: compose) {
             let words = value.split(whereSeparator: { " ,\"".contains($0) }).map(String.init)
-            for word in words where topicLike.firstMatch(in: word, range: NSRange(word.startIndex..., in: word)) != nil {
+            for word in words where topicLike.firstMatch(in: word, range: NSRange(word.startIndex..., in: word)) != nil
+            {
                 #expect(declared.contains(word), "\(word) is not declared in topics/")
             }
         }
@@ -134,7 +139,11 @@ private func strings(in node: Any) -> [String] {
             dockerfile.split(separator: "\n").first { $0.hasPrefix("ARG PRODUCTS=") },
             "the Dockerfile lists its products in ARG PRODUCTS"
         )
-        let built = Set(productsLine.dropFirst("ARG PRODUCTS=".count).trimmingCharacters(in: ["\""]).split(separator: " ").map(String.init))
+        let built = Set(
+            productsLine.dropFirst("ARG PRODUCTS=".count).trimmingCharacters(in: ["\""]).split(separator: " ").map(
+                String.init
+            )
+        )
         #expect(built.isSubset(of: try packageExecutables()))
         for (name, service) in try composeServices() where isPurserImage(service) {
             let executable = try command(of: service)[0]
@@ -150,7 +159,9 @@ private func strings(in node: Any) -> [String] {
         let services = try composeServices()
         let prometheus = try #require(try Yams.load(yaml: text("deploy/prometheus.yml")) as? [String: Any])
         let jobs = try #require(prometheus["scrape_configs"] as? [[String: Any]])
-        let discovered = jobs.flatMap { ($0["dns_sd_configs"] as? [[String: Any]] ?? []).flatMap { $0["names"] as? [String] ?? [] } }
+        let discovered = jobs.flatMap {
+            ($0["dns_sd_configs"] as? [[String: Any]] ?? []).flatMap { $0["names"] as? [String] ?? [] }
+        }
         let workers = services.keys.filter { services[$0]?["deploy"] != nil }
         #expect(Set(discovered) == Set(workers))
     }
@@ -162,25 +173,34 @@ private func strings(in node: Any) -> [String] {
         #expect(assignments.count == 6)
         for assignment in assignments {
             let name = assignment.prefix { $0 != "=" }
-            #expect(compose.contains("${\(name)"), "deploy/sandbox.env sets \(name), which docker-compose.yml never reads")
+            #expect(
+                compose.contains("${\(name)"),
+                "deploy/sandbox.env sets \(name), which docker-compose.yml never reads"
+            )
         }
     }
 
     @Test func theReadmeConfigurationTableListsEveryVariableTheCodeReads() throws {
         let readme = try text("README.md")
-        let section = try #require(readme.components(separatedBy: "\n## Configuration\n").dropFirst().first)
+        let section =
+            try #require(readme.components(separatedBy: "\n## Configuration\n").dropFirst().first)
             .components(separatedBy: "\n## ").first ?? ""
         let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `") }
-        let listed = Set(rows.flatMap { row in
-            // The first cell names the variables, each in backticks.
-            row.split(separator: "|").first.map { cell in
-                cell.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
-            } ?? []
-        })
+        let listed = Set(
+            rows.flatMap { row in
+                // The first cell names the variables, each in backticks.
+                row.split(separator: "|").first.map { cell in
+                    cell.split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+                } ?? []
+            }
+        )
         let executables = try packageExecutables()
         let read = executables.reduce(into: Set<String>()) { $0.formUnion(EnvironmentVariables.read(by: $1) ?? []) }
         #expect(read.count > 20)
         #expect(read.subtracting(listed).isEmpty, "read but not in the README: \(read.subtracting(listed).sorted())")
-        #expect(listed.subtracting(read).isEmpty, "in the README but read by nothing: \(listed.subtracting(read).sorted())")
+        #expect(
+            listed.subtracting(read).isEmpty,
+            "in the README but read by nothing: \(listed.subtracting(read).sorted())"
+        )
     }
 }

@@ -58,7 +58,9 @@ private func acceptsConnections(port: Int) -> Bool {
     @Test func theDemoFlagsAreChecked() throws {
         #expect(throws: (any Error).self) { try RunCommand.parse(["--exit-after-demo"]) }
         #expect(throws: (any Error).self) { try RunCommand.parse(["--demo", "--demo-timeout", "0"]) }
-        let demo = try #require(try RunCommand.parse(["--demo", "--exit-after-demo", "--demo-timeout", "5"]).pipelineOptions().demo)
+        let demo = try #require(
+            try RunCommand.parse(["--demo", "--exit-after-demo", "--demo-timeout", "5"]).pipelineOptions().demo
+        )
         #expect(demo.timeout == .seconds(5))
         #expect(demo.exitsAfterSummary)
         #expect(try RunCommand.parse([]).pipelineOptions().demo == nil)
@@ -86,7 +88,9 @@ private func acceptsConnections(port: Int) -> Bool {
 
     @Test(.timeLimit(.minutes(3)))
     func theDemoPrintsEveryKindOfPublicEventAndEnds() async throws {
-        let command = try RunCommand.parse(["--demo", "--exit-after-demo", "--demo-timeout", "90", "--topics-dir", topicsFolder])
+        let command = try RunCommand.parse([
+            "--demo", "--exit-after-demo", "--demo-timeout", "90", "--topics-dir", topicsFolder,
+        ])
         let printed = Printed()
         let pipeline = LocalPipeline(
             options: command.pipelineOptions(),
@@ -107,10 +111,23 @@ private func acceptsConnections(port: Int) -> Bool {
         #expect(printed.count(startingWith: "deposits.declined.v1") == 1, "\(lines)")
         #expect(printed.count(startingWith: "purses.renewed.v1") == 1, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("deposits.credited.v1") && $0.contains("0.123456789012345678 ETH") })
-        #expect(lines.contains { $0.hasPrefix("deposits.held.v1") && $0.contains("carol") && $0.contains("customer_blocked") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("deposits.held.v1") && $0.contains("carol") && $0.contains("customer_blocked")
+            }
+        )
         #expect(lines.contains { $0.hasPrefix("deposits.declined.v1") && $0.contains("99.99 ETH") })
-        #expect(lines.contains("summary: 3 on deposits.credited.v1, 1 on deposits.held.v1, 1 on deposits.declined.v1, 1 on purses.renewed.v1"))
-        #expect(lines.contains { $0.hasPrefix("summary: alice's 125.50 USDT_TRX deposit: ") && $0.hasSuffix("webhooks delivered twice, credited once") })
+        #expect(
+            lines.contains(
+                "summary: 3 on deposits.credited.v1, 1 on deposits.held.v1, 1 on deposits.declined.v1, 1 on purses.renewed.v1"
+            )
+        )
+        #expect(
+            lines.contains {
+                $0.hasPrefix("summary: alice's 125.50 USDT_TRX deposit: ")
+                    && $0.hasSuffix("webhooks delivered twice, credited once")
+            }
+        )
     }
 
     @Test(.timeLimit(.minutes(2)))
