@@ -55,7 +55,11 @@ private func strings(in node: Any) -> [String] {
 @Suite struct DeploymentFilesTests {
     @Test func everyComposeServiceRunsAnExecutableThePackageBuilds() throws {
         let executables = try packageExecutables()
-        #expect(executables.count == 7)
+        let contract: Set = [
+            "purser", "purser-ingest", "purser-transaction-fetcher", "purser-customer-policy", "purser-purse-renewer",
+            "purser-deposit-crediter", "calypso-sandbox",
+        ]
+        #expect(executables.isSuperset(of: contract))
         let purserServices = try composeServices().filter { isPurserImage($0.value) }
         #expect(!purserServices.isEmpty)
         for (name, service) in purserServices {
