@@ -56,11 +56,19 @@ enum WebhookEvent {
             source: source,
             time: receivedAt,
             traceparent: TraceParent(rawValue: webhook.traceparent)
-        )
+        ).envelope().jsonValue
+        // The event wraps `data` a level deeper than the webhook did; past the parser's limit no
+        // reader could parse it, so it is refused here rather than dead-lettered downstream.
+        guard event.nestingDepth <= JSONValue.maximumDepth else {
+            throw WebhookEnvelopeError(
+                reason: "data nests too deep: the event would nest \(event.nestingDepth) levels, "
+                    + "readers accept \(JSONValue.maximumDepth)"
+            )
+        }
         let record = ProducerRecord(
             topic: topic,
             key: Array((data.subject ?? data.subscriptionId).utf8),
-            value: event.recordValue(),
+            value: event.serialized(),
             headers: [
                 KafkaHeader(key: CloudEventEnvelope.contentTypeHeader, value: CloudEventEnvelope.contentType),
                 KafkaHeader(key: "traceparent", value: webhook.traceparent),

@@ -50,6 +50,16 @@ extension JSONValue {
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]
     }
+
+    /// How many arrays and objects nest at the deepest point: 0 for a scalar, 1 for `[]` or `{}`.
+    /// A document the parser reads never exceeds ``maximumDepth``.
+    public var nestingDepth: Int {
+        switch self {
+        case .array(let elements): 1 + (elements.lazy.map(\.nestingDepth).max() ?? 0)
+        case .object(let object): 1 + (object.members.lazy.map(\.value.nestingDepth).max() ?? 0)
+        case .null, .bool, .number, .string: 0
+        }
+    }
 }
 
 /// The members of a JSON object in the order they were written or inserted.

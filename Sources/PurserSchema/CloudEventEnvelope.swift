@@ -122,7 +122,10 @@ public struct CloudEventEnvelope: Sendable, Hashable {
     }
 
     /// The event as a compact JSON object, attributes in the CloudEvents order, `data` last.
-    public func recordValue() -> [UInt8] {
+    public func recordValue() -> [UInt8] { jsonValue.serialized() }
+
+    /// The event as a JSON object, attributes in the CloudEvents order, `data` last.
+    public var jsonValue: JSONValue {
         var object: JSONObject = [
             Attribute.specVersion: .string(Self.specVersion),
             Attribute.id: .string(id),
@@ -136,7 +139,7 @@ public struct CloudEventEnvelope: Sendable, Hashable {
         object[Attribute.traceparent] = traceparent.map { .string($0.rawValue) }
         for member in extensions where !Attribute.known.contains(member.key) { object[member.key] = member.value }
         object[Attribute.data] = data
-        return JSONValue.object(object).serialized()
+        return .object(object)
     }
 }
 

@@ -56,13 +56,15 @@ struct HostileInputTests {
             }
         }
 
-        // Exactly one record per 200, and each carries a 200's `data` unchanged. Matched as bytes, not
-        // parsed: a payload nested close to the parser's depth limit is still a 200 to check.
+        // Exactly one record per 200, each readable downstream and carrying a 200's `data` unchanged.
         let records = try await harness.readRecords(published.count, timeout: .seconds(60))
         #expect(try await harness.recordCount() == published.count, "seed \(seed)")
         var unmatched = published
         for record in records {
             let value = record.value ?? []
+            #expect(throws: Never.self, "seed \(seed): a published record readers cannot parse") {
+                _ = try CloudEventEnvelope(recordValue: value)
+            }
             let match = unmatched.firstIndex { value.firstRange(of: Array(#""payload":"#.utf8) + $0) != nil }
             #expect(match != nil, "seed \(seed): a record whose payload is no 200's data")
             if let match { unmatched.remove(at: match) }
@@ -184,11 +186,11 @@ struct HostileDelivery {
             let data = Webhooks.data(customerId: customer, amount: amount)
             return ("huge amount", envelopeBody(id: id, data: data), .valid(data: data))
         case 4:
-            // The envelope and data objects already take two levels.
+            // In the published event the arrays sit under the event object, its `data` and `payload`.
             let depth = [1, 100, JSONValue.maximumDepth - 3, JSONValue.maximumDepth - 2, JSONValue.maximumDepth, 5000]
                 .randomElement(using: &random)!
             let data = #"{"customerId":"\#(customer)","deep":\#(String(repeating: "[", count: depth))\#(String(repeating: "]", count: depth))}"#
-            let fits = depth + 2 <= JSONValue.maximumDepth
+            let fits = depth + 3 <= JSONValue.maximumDepth
             return ("\(depth) nested arrays", envelopeBody(id: id, data: data), fits ? .valid(data: data) : .invalid)
         case 5:
             let invalid: [[UInt8]] = [[0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF8, 0x88, 0x80, 0x80, 0x80]]

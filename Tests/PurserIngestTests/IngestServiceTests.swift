@@ -96,6 +96,33 @@ struct IngestServiceTests {
         try await harness.stop()
     }
 
+    @Test("a webhook nested as deep as its event stays readable is published; one level deeper is a 400")
+    func nestingLimit() async throws {
+        let harness = try await IngestHarness(spoolDirectory: nil)
+        func body(id: Int, nestedArrays: Int) -> [UInt8] {
+            let deep = String(repeating: "[", count: nestedArrays) + String(repeating: "]", count: nestedArrays)
+            return Array(
+                #"{"requestId":"r","id":\#(id),"createdDate":"c","eventType":"E","data":{"customerId":"c","deep":\#(deep)}}"#
+                    .utf8
+            )
+        }
+        // In the event the arrays sit under the event object, its `data` and `payload`.
+        let deepest = JSONValue.maximumDepth - 3
+
+        // The body itself is within the parser's limit, the event it would become is not.
+        let tooDeep = body(id: 1, nestedArrays: deepest + 1)
+        #expect(try JSONValue(parsing: tooDeep).nestingDepth == JSONValue.maximumDepth)
+        #expect(try await harness.post(tooDeep).status == 400)
+        #expect(try await harness.recordCount() == 0)
+
+        #expect(try await harness.post(body(id: 2, nestedArrays: deepest)).status == 200)
+        let record = try #require(try await harness.readRecords(1).first)
+        let event = try CloudEventEnvelope(recordValue: try #require(record.value))
+        #expect(event.data?["payload"]?["deep"]?.nestingDepth == deepest)
+        #expect(try await harness.recordCount() == 1)
+        try await harness.stop()
+    }
+
     @Test("during a key rotation both key pairs are accepted, and the event names the key used")
     func keyRotation() async throws {
         let harness = try await IngestHarness(spoolDirectory: nil)
