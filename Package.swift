@@ -16,6 +16,7 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 
 let package = Package(
     name: "Purser",
@@ -39,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0", traits: []),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.0"),
+        // Already in the graph through Hummingbird; declared to use its `Tracing` product.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
     ],
     targets: [
         // librdkafka from the system (Debian: librdkafka-dev), reached through pkg-config.
@@ -54,7 +57,11 @@ let package = Package(
         // CloudEvents envelope, every message type, exact amounts, topic names. No I/O.
         .target(name: "PurserSchema", dependencies: ["PurserJSON", crypto, yams], swiftSettings: swiftSettings),
         // Calypso's wire types, request signing, webhook signatures, HTTP client.
-        .target(name: "Calypso", dependencies: ["PurserJSON", "PurserSchema", crypto, httpClient, log], swiftSettings: swiftSettings),
+        .target(
+            name: "Calypso",
+            dependencies: ["PurserJSON", "PurserSchema", crypto, httpClient, log, tracing],
+            swiftSettings: swiftSettings
+        ),
         // Local emulator of Calypso's customer-purse API and webhook delivery.
         .target(name: "CalypsoSandbox", dependencies: ["Calypso", hummingbird, httpClient, log, lifecycle], swiftSettings: swiftSettings),
         // Configuration, retry, dead letters, the worker service, metrics and health endpoints.
@@ -73,7 +80,7 @@ let package = Package(
         ),
         .target(
             name: "PurserWorkers",
-            dependencies: ["PurserRuntime", "Calypso", "PurserSchema", "PurserJSON", log, lifecycle],
+            dependencies: ["PurserRuntime", "Calypso", "PurserSchema", "PurserJSON", log, lifecycle, tracing],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -97,7 +104,7 @@ let package = Package(
         .testTarget(name: "CalypsoTests", dependencies: ["Calypso"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CalypsoSandboxTests",
-            dependencies: ["Calypso", "CalypsoSandbox", hummingbird, httpClient, lifecycle],
+            dependencies: ["Calypso", "CalypsoSandbox", hummingbird, httpClient, lifecycle, tracing],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PurserKafkaTests", dependencies: ["PurserKafka", "PurserTesting"], swiftSettings: swiftSettings),

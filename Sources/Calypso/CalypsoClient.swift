@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PurserJSON
+import Tracing
 
 /// Calls Calypso's customer-purse API: builds the `{account, timestamp, payload}` envelope,
 /// signs the exact bytes it sends, and turns every failure into a classified ``CalypsoError``.
@@ -155,7 +156,11 @@ public final class CalypsoClient: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
 
         let started = ContinuousClock.now
-        let (status, answer) = try await send(request, path: path)
+        let context = ServiceContext.current ?? .topLevel
+        let (status, answer) = try await withSpan(path, context: context, ofKind: .client) { span in
+            Self.propagate(span.context, into: &request.headers)
+            return try await send(request, path: path)
+        }
         logger.debug(
             "calypso call",
             metadata: [
@@ -165,6 +170,14 @@ public final class CalypsoClient: Sendable {
         )
         guard status == 200 else { throw Self.failure(status: status, body: answer, path: path) }
         return answer
+    }
+
+    /// The `traceparent` header: the bootstrapped tracer's, or else a new span of the context's ``ServiceContext/traceParent``.
+    static func propagate(_ context: ServiceContext, into headers: inout HTTPHeaders) {
+        InstrumentationSystem.instrument.inject(context, into: &headers, using: HTTPHeadersInjector())
+        if !headers.contains(name: "traceparent"), let traceParent = context.traceParent {
+            headers.add(name: "traceparent", value: traceParent.childSpan().rawValue)
+        }
     }
 
     private func send(_ request: HTTPClientRequest, path: String) async throws -> (Int, ByteBuffer) {

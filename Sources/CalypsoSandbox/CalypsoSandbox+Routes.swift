@@ -89,6 +89,9 @@ extension CalypsoSandbox {
         router.on(RouterPath(path), method: method) { [self] request, _ -> Response in
             do {
                 let call = try await authenticate(request)
+                if let traceParent = request.headers[Self.traceParentHeader] {
+                    recordTraceParent(traceParent, path: path)
+                }
                 let (latency, errorStatus) = drawAPIFaults()
                 if latency > .zero { try await Task.sleep(for: latency) }
                 if let errorStatus {
@@ -141,6 +144,7 @@ extension CalypsoSandbox {
 
     static let keyHeader = HTTPField.Name("Key")!
     static let signHeader = HTTPField.Name("Sign")!
+    static let traceParentHeader = HTTPField.Name("traceparent")!
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(

@@ -19,6 +19,8 @@ public final class CalypsoSandbox: Service, Sendable {
     private let world: LockedWorld
     private let control: Mutex<Control>
     private let listening = Mutex(Listening())
+    /// Every `traceparent` header received, per API path, in arrival order.
+    private let traceParents = Mutex<[String: [String]]>([:])
 
     private struct Control {
         var faults: SandboxFaults
@@ -177,6 +179,16 @@ public final class CalypsoSandbox: Service, Sendable {
     /// Replaces the faults after checking them.
     public func setFaults(_ faults: SandboxFaults) throws(SandboxError) {
         self.faults = try faults.validated()
+    }
+
+    /// The `traceparent` headers of the authenticated calls to `path` (e.g.
+    /// `/api/v1/customer-purse/transaction/get`), oldest first, so a test can check which traces reached Calypso.
+    public func receivedTraceParents(path: String) -> [String] {
+        traceParents.withLock { $0[path] ?? [] }
+    }
+
+    func recordTraceParent(_ traceParent: String, path: String) {
+        traceParents.withLock { $0[path, default: []].append(traceParent) }
     }
 
     /// Confirmed and declined deposits per customer.
