@@ -46,7 +46,10 @@ public struct PurseRenewer: OncePerKeyWorker {
         let partition = record.partition
         if try dedupState.peek(expiry.purseId, partition: partition, inputOffset: record.offset) == .duplicate { return [] }
 
-        let current = try await calypso.address(customerId: expiry.customerId, currency: expiry.currency)
+        let hop = event.traceparent?.childSpan()
+        let current = try await withTraceParent(hop) {
+            try await calypso.address(customerId: expiry.customerId, currency: expiry.currency)
+        }
         guard current.id != expiry.purseId else {
             throw RetryLaterError("address/get still answers the expired purse \(expiry.purseId)")
         }
@@ -66,7 +69,7 @@ public struct PurseRenewer: OncePerKeyWorker {
             address: current.address,
             renewedAt: .now
         )
-        let output = CloudEvent(data: renewal, source: Self.source, traceparent: event.traceparent?.childSpan())
+        let output = CloudEvent(data: renewal, source: Self.source, traceparent: hop)
         return [output.outputRecord(topic: outputTopic, partition: partition)]
     }
 }

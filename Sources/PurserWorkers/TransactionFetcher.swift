@@ -27,14 +27,15 @@ public struct TransactionFetcher: Worker {
         let rule = FetchRule(eventType: webhook.eventType.rawValue)
         if rule == .skip { return [] }
         let deposit = try webhook.payload(as: DepositWebhook.self)
+        let hop = event.traceparent?.childSpan()
         let update =
             switch rule {
             case .confirmWithAPI:
-                try await confirmedView(of: deposit, rule: rule, webhook: webhook)
+                try await withTraceParent(hop) { try await confirmedView(of: deposit, rule: rule, webhook: webhook) }
             case .publishWebhookView, .skip:
                 TransactionUpdated(webhookView: deposit, eventId: webhook.eventId)
             }
-        let output = CloudEvent(data: update, source: Self.source, traceparent: event.traceparent?.childSpan())
+        let output = CloudEvent(data: update, source: Self.source, traceparent: hop)
         return [output.outputRecord(topic: outputTopic, partition: record.partition)]
     }
 
