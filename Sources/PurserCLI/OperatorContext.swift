@@ -104,6 +104,15 @@ struct OperatorKafka: Sendable {
         return prefix.isEmpty || name.hasPrefix(prefix) ? name : prefix + name
     }
 
+    /// Every topic of the pipeline, dead letters included, that exists on the cluster (with `TOPIC_PREFIX`).
+    /// - Throws: ``OperatorError`` when none does.
+    func pipelineTopics() throws -> [String] {
+        let base = TopicNames.Base.all + TopicNames.Worker.all.map(TopicNames.Base.deadLetter(worker:))
+        let names = base.map(topicName).filter { partitionCounts[$0] != nil }
+        if names.isEmpty { throw OperatorError("no pipeline topic on the cluster") }
+        return names
+    }
+
     /// The partitions of `topic`.
     /// - Throws: ``OperatorError`` when the topic does not exist.
     func partitions(of topic: String) throws -> [TopicPartition] {

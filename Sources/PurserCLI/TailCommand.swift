@@ -3,7 +3,7 @@ import PurserJSON
 import PurserKafka
 import PurserSchema
 
-/// `purser tail TOPIC [--from TIME] [--customer ID] [--limit N] [--follow] [--json]`.
+/// `purser tail [TOPIC | --all] [--from TIME] [--customer ID] [--trace ID] [--limit N] [--follow] [--json]`.
 struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
@@ -11,20 +11,36 @@ struct TailCommand: AsyncParsableCommand {
         discussion: """
             Without --from: the last --limit events (default 20). With --from: every event from that \
             time on, up to --limit. With --follow: keep printing new events (from --from, or from now) \
-            until interrupted or --limit events were printed. TOPIC may omit TOPIC_PREFIX.
+            until interrupted or --limit events were printed. TOPIC may omit TOPIC_PREFIX. Without TOPIC \
+            (or with --all): every pipeline topic, dead letters included, merged in time order; with \
+            --trace that is one webhook's whole path.
             """
     )
 
     @OptionGroup var kafka: KafkaOptions
 
-    @Argument(help: "The topic, e.g. deposits.credited.v1.")
-    var topic: String
+    @Argument(help: "The topic, e.g. deposits.credited.v1; every pipeline topic when omitted.")
+    var topic: String?
+
+    @Flag(help: "Read every pipeline topic (the default without TOPIC).")
+    var all = false
 
     @Option(help: "Start at this time: RFC 3339, or a duration before now such as 10m, 2h, 7d.")
     var from: TimeArgument?
 
     @Option(help: "Only events of this customer (record key or CloudEvent subject).")
     var customer: String?
+
+    @Option(
+        help: "Only events of this trace: a 32-hex-digit trace id or a whole traceparent.",
+        transform: { text in
+            guard let traceID = TraceFilter.traceID(text) else {
+                throw ValidationError("--trace \(text) is neither a trace id (32 hex digits) nor a traceparent")
+            }
+            return traceID
+        }
+    )
+    var trace: String?
 
     @Option(help: "Print at most this many events.")
     var limit: Int?
@@ -40,29 +56,27 @@ struct TailCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if all, topic != nil { throw ValidationError("give a TOPIC or --all, not both") }
+        if follow, topic == nil { throw ValidationError("--follow needs a TOPIC") }
     }
 
     func run() async throws {
         let context = OperatorContext.current
         let cluster = try await OperatorKafka.connect(kafka)
-        let name = cluster.topicName(topic)
-        let partitions = try cluster.partitions(of: name)
-        let starts: [TopicPartitionOffset]
+        let names = try topic.map { [cluster.topicName($0)] } ?? cluster.pipelineTopics()
+        var starts: [TopicPartitionOffset] = []
         if let from {
-            starts = try await cluster.admin.offsets(
-                forTimestamp: from.timestamp().millisecondsSince1970,
-                topic: name,
-                timeout: cluster.timeout
-            )
-        } else if follow {
-            starts = try await partitions.asyncMap { partition in
-                TopicPartitionOffset(
-                    partition,
-                    offset: try await cluster.admin.watermarks(partition, timeout: cluster.timeout).high
+            for name in names {
+                starts += try await cluster.admin.offsets(
+                    forTimestamp: from.timestamp().millisecondsSince1970,
+                    topic: name,
+                    timeout: cluster.timeout
                 )
             }
-        } else {
-            starts = partitions.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) }
+        } else if !follow {
+            starts = try names.flatMap { try cluster.partitions(of: $0) }.map {
+                TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning)
+            }
         }
 
         if !follow {
@@ -74,14 +88,26 @@ struct TailCommand: AsyncParsableCommand {
                     timeout: cluster.timeout
                 )
             }
-            var shown = records.filter(matches).sorted(by: Self.timeOrder)
-            if from == nil {
+            let rank = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+            var shown = records.filter(matches).sorted { Self.timeOrder($0, $1, topicRank: rank) }
+            if from == nil, trace == nil || limit != nil {
                 shown = Array(shown.suffix(limit ?? Self.defaultLimit))
             } else if let limit {
                 shown = Array(shown.prefix(limit))
             }
             for record in shown { context.write(line(record)) }
             return
+        }
+
+        let name = names[0]
+        let partitions = try cluster.partitions(of: name)
+        if from == nil {
+            starts = try await partitions.asyncMap { partition in
+                TopicPartitionOffset(
+                    partition,
+                    offset: try await cluster.admin.watermarks(partition, timeout: cluster.timeout).high
+                )
+            }
         }
 
         var configuration = KafkaConsumerConfiguration(
@@ -108,19 +134,22 @@ struct TailCommand: AsyncParsableCommand {
     }
 
     private func matches(_ record: ConsumerRecord) -> Bool {
+        let event = record.value.flatMap { try? CloudEventEnvelope(recordValue: $0) }
+        if let trace, !TraceFilter.record(record, event: event, belongsTo: trace) { return false }
         guard let customer else { return true }
         if record.key.map({ String(decoding: $0, as: UTF8.self) }) == customer { return true }
-        return record.value.flatMap { try? CloudEventEnvelope(recordValue: $0) }?.subject == customer
+        return event?.subject == customer
     }
 
     private func line(_ record: ConsumerRecord) -> String {
         json ? EventLine.json(record) : EventLine.text(record)
     }
 
-    /// By record time, then partition and offset, so equal times keep a stable order.
-    static func timeOrder(_ lhs: ConsumerRecord, _ rhs: ConsumerRecord) -> Bool {
-        (lhs.timestampMilliseconds ?? 0, lhs.partition, lhs.offset) < (
-            rhs.timestampMilliseconds ?? 0, rhs.partition, rhs.offset
+    /// By record time, then by the topic's place in the pipeline (so a hop within the same millisecond
+    /// still follows its input), then partition and offset, so equal times keep a stable order.
+    static func timeOrder(_ lhs: ConsumerRecord, _ rhs: ConsumerRecord, topicRank: [String: Int] = [:]) -> Bool {
+        (lhs.timestampMilliseconds ?? 0, topicRank[lhs.topic] ?? 0, lhs.partition, lhs.offset) < (
+            rhs.timestampMilliseconds ?? 0, topicRank[rhs.topic] ?? 0, rhs.partition, rhs.offset
         )
     }
 }
