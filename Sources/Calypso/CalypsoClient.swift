@@ -172,7 +172,8 @@ public final class CalypsoClient: Sendable {
         return answer
     }
 
-    /// The `traceparent` header: the bootstrapped tracer's, or else a new span of the context's ``ServiceContext/traceParent``.
+    /// The `traceparent` header: the bootstrapped tracer's, or else a new span of the context's
+    /// ``ServiceContext/traceParent``.
     static func propagate(_ context: ServiceContext, into headers: inout HTTPHeaders) {
         InstrumentationSystem.instrument.inject(context, into: &headers, using: HTTPHeadersInjector())
         if !headers.contains(name: "traceparent"), let traceParent = context.traceParent {

@@ -61,7 +61,8 @@ enum TestRecords {
         customer: String,
         id: String = UUID().uuidString,
         data: JSONObject,
-        headers: [KafkaHeader] = []
+        headers: [KafkaHeader] = [],
+        traceparent: TraceParent? = nil
     ) -> ProducerRecord {
         let envelope = CloudEventEnvelope(
             id: id,
@@ -70,7 +71,7 @@ enum TestRecords {
             subject: customer,
             time: .now,
             dataSchema: type.dataschema,
-            traceparent: nil,
+            traceparent: traceparent,
             data: .object(data)
         )
         return ProducerRecord(

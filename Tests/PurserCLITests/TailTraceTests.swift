@@ -21,12 +21,14 @@ struct TailTraceTests {
         kafka = try KafkaTesting.startBroker(topics: declared)
     }
 
-    private func event(_ topic: String, _ type: EventType, customer: String, trace: TraceParent) throws -> ProducerRecord {
-        var record = TestRecords.event(topic: topic, type: type, customer: customer, data: ["customerId": .string(customer)])
-        var envelope = try CloudEventEnvelope(recordValue: record.value ?? [])
-        envelope.traceparent = trace
-        record.value = envelope.recordValue()
-        return record
+    private func event(_ topic: String, _ type: EventType, customer: String, trace: TraceParent) -> ProducerRecord {
+        TestRecords.event(
+            topic: topic,
+            type: type,
+            customer: customer,
+            data: ["customerId": .string(customer)],
+            traceparent: trace
+        )
     }
 
     private func tail(_ arguments: [String]) async throws -> [CloudEventEnvelope] {
@@ -44,7 +46,7 @@ struct TailTraceTests {
         let credited = approved.childSpan()
         let other = TraceParent.random()
         _ = try await TestRecords.send(
-            try [
+            [
                 event(topics.webhooks, .webhookReceived, customer: "ada", trace: received),
                 event(topics.webhooks, .webhookReceived, customer: "bob", trace: other),
                 event(topics.transactions, .transactionUpdated, customer: "ada", trace: updated),
