@@ -35,6 +35,12 @@ public protocol Worker: Sendable {
     /// per-partition state here.
     func partitionsRevoked(_ partitions: [TopicPartition]) async
 
+    /// Called when the runtime dead-letters `record` instead of publishing its outputs: its processing
+    /// failed for good, or its outputs could not be written. State the record changed in
+    /// ``process(_:context:)`` (e.g. a dedup claim) must be undone here, or the record's redrive would
+    /// find it and act as if the output existed.
+    func recordDeadLettered(_ record: InputRecord)
+
     /// Whether `error` thrown by ``process(_:context:)`` is worth retrying.
     ///
     /// The default reads ``RetryClassifiedError/isTransient`` and treats every other error as permanent.
@@ -46,6 +52,8 @@ extension Worker {
     public func partitionsAssigned(_ partitions: [TopicPartition], context: WorkerContext) async throws {}
 
     public func partitionsRevoked(_ partitions: [TopicPartition]) async {}
+
+    public func recordDeadLettered(_ record: InputRecord) {}
 
     public func isTransient(_ error: any Error) -> Bool {
         (error as? any RetryClassifiedError)?.isTransient ?? false

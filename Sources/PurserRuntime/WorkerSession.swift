@@ -168,6 +168,7 @@ final class WorkerSession: Sendable {
     /// - Returns: `true` when everything is acknowledged, so the record may be committed.
     private func publish(_ outcome: RecordProcessor<RevocableClock<ContinuousClock>>.Outcome, of record: InputRecord) async -> Bool {
         guard outcome != .abandoned else { return false }
+        if outcome.isDeadLetter { worker.recordDeadLettered(record) }
         do {
             try await send(outcome.records, partition: record.topicPartition)
             return true

@@ -40,6 +40,10 @@ public struct CustomerPolicy: OncePerKeyWorker {
 
     var dedupSources: [String] { [topics.depositsApproved, topics.depositsHeld, topics.depositsDeclined] }
 
+    func dedupKey(of record: InputRecord) -> String? {
+        try? record.event(of: TransactionUpdated.self).data.transactionId
+    }
+
     public func process(_ record: InputRecord, context: WorkerContext) async throws -> [OutputRecord] {
         let event = try record.event(of: TransactionUpdated.self)
         let transaction = event.data

@@ -47,6 +47,8 @@ protocol OncePerKeyWorker: Worker {
     /// The output topics whose events count as "acted on", co-partitioned with the input.
     var dedupSources: [String] { get }
     var dedupKeyMember: String { get }
+    /// The key `record` would claim, or `nil` when it claims none (e.g. it cannot be decoded).
+    func dedupKey(of record: InputRecord) -> String?
 }
 
 extension OncePerKeyWorker {
@@ -56,5 +58,12 @@ extension OncePerKeyWorker {
 
     public func partitionsRevoked(_ partitions: [TopicPartition]) async {
         dedupState.drop(partitions)
+    }
+
+    /// Releases the claim the dead-lettered record made, so its redrive (or any later record with
+    /// the key) is not mistaken for a duplicate of an output that was never written.
+    public func recordDeadLettered(_ record: InputRecord) {
+        guard let key = dedupKey(of: record) else { return }
+        dedupState.release(key, partition: record.partition, inputOffset: record.offset)
     }
 }

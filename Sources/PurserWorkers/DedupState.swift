@@ -58,6 +58,11 @@ public final class DedupState: Sendable {
         return claim
     }
 
+    /// See ``DedupWindow/release(_:inputOffset:)``; nothing to release when the partition is not loaded.
+    public func release(_ key: String, partition: Int32, inputOffset: Int64) {
+        windows.withLock { _ = $0[partition]?.release(key, inputOffset: inputOffset) }
+    }
+
     /// Number of keys held across all partitions (for the memory gauge).
     public var count: Int {
         windows.withLock { $0.values.reduce(0) { $0 + $1.count } }

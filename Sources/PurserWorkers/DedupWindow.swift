@@ -37,12 +37,16 @@ public struct DedupWindow: Sendable {
         /// The input offset that claimed the key in this process; `nil` once known to be emitted.
         var claimingOffset: Int64?
         var timestampMilliseconds: Int64
+        /// Which insertion of the key this is: a released key claimed again is a new insertion, and
+        /// its old place in `order` must not evict it.
+        var insertion: Int
     }
 
     public let limits: Limits
     private var entries: [String: Entry] = [:]
     /// Keys in insertion order; `orderStart` skips the evicted prefix until it is compacted.
-    private var order: [String] = []
+    private var order: [(key: String, insertion: Int)] = []
+    private var insertions = 0
     private var orderStart = 0
     private var newestMilliseconds = Int64.min
 
@@ -67,9 +71,24 @@ public struct DedupWindow: Sendable {
     public mutating func claim(_ key: String, inputOffset: Int64, atMilliseconds now: Int64) -> Claim {
         let claim = peek(key, inputOffset: inputOffset)
         if claim == .first {
-            insert(key, Entry(claimingOffset: inputOffset, timestampMilliseconds: now))
+            insert(key, claimingOffset: inputOffset, timestampMilliseconds: now)
         }
         return claim
+    }
+
+    /// Forgets the claim the record at `inputOffset` made on `key`, because that record was
+    /// dead-lettered and its output never written: a later record with the key (such as the
+    /// redriven dead letter, at a new offset) must act again.
+    ///
+    /// A claim made by another record, or a key known to be emitted (rebuilt from the output), stays.
+    ///
+    /// - Returns: Whether a claim was released.
+    @discardableResult
+    public mutating func release(_ key: String, inputOffset: Int64) -> Bool {
+        guard let entry = entries[key], entry.claimingOffset == inputOffset else { return false }
+        // `order` keeps the key; eviction skips places whose insertion is gone.
+        entries[key] = nil
+        return true
     }
 
     /// Remembers a key found in the worker's own output (rebuilding after an assignment).
@@ -78,13 +97,14 @@ public struct DedupWindow: Sendable {
             entries[key]?.claimingOffset = nil
             return
         }
-        insert(key, Entry(claimingOffset: nil, timestampMilliseconds: timestamp))
+        insert(key, claimingOffset: nil, timestampMilliseconds: timestamp)
     }
 
-    private mutating func insert(_ key: String, _ entry: Entry) {
-        entries[key] = entry
-        order.append(key)
-        newestMilliseconds = max(newestMilliseconds, entry.timestampMilliseconds)
+    private mutating func insert(_ key: String, claimingOffset: Int64?, timestampMilliseconds: Int64) {
+        insertions += 1
+        entries[key] = Entry(claimingOffset: claimingOffset, timestampMilliseconds: timestampMilliseconds, insertion: insertions)
+        order.append((key, insertions))
+        newestMilliseconds = max(newestMilliseconds, timestampMilliseconds)
         evict()
     }
 
@@ -93,8 +113,8 @@ public struct DedupWindow: Sendable {
             + limits.horizon.components.attoseconds / 1_000_000_000_000_000
         let oldestKept = newestMilliseconds - horizonMilliseconds
         while orderStart < order.count {
-            let key = order[orderStart]
-            guard let entry = entries[key] else {
+            let (key, insertion) = order[orderStart]
+            guard let entry = entries[key], entry.insertion == insertion else {
                 orderStart += 1
                 continue
             }

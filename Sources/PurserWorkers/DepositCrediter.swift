@@ -30,6 +30,10 @@ public struct DepositCrediter: OncePerKeyWorker {
         dedupState = DedupState(limits: limits)
     }
 
+    func dedupKey(of record: InputRecord) -> String? {
+        try? record.event(of: DepositApproved.self).data.deposit.transactionId
+    }
+
     public func process(_ record: InputRecord, context: WorkerContext) async throws -> [OutputRecord] {
         let event = try record.event(of: DepositApproved.self)
         let approval = event.data

@@ -32,6 +32,10 @@ public struct PurseRenewer: OncePerKeyWorker {
         dedupState = DedupState(limits: limits)
     }
 
+    func dedupKey(of record: InputRecord) -> String? {
+        try? record.event(of: WebhookReceived.self).data.payload(as: PurseExpiredWebhook.self).purseId
+    }
+
     public func process(_ record: InputRecord, context: WorkerContext) async throws -> [OutputRecord] {
         let event = try record.event(of: WebhookReceived.self)
         guard event.data.eventType.rawValue == RenewalRule.expiredEventType else { return [] }

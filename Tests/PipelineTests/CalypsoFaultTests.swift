@@ -1,4 +1,3 @@
-import ArgumentParser
 import CalypsoSandbox
 import PurserKafka
 import PurserRuntime
@@ -6,8 +5,6 @@ import PurserSchema
 import PurserTesting
 import PurserWorkers
 import Testing
-
-@testable import PurserCLI
 
 /// Calypso's API failing, slow, or never catching up: retries, dead letters, redrive.
 @Suite(.serialized, .timeLimit(.minutes(5)))
@@ -85,14 +82,7 @@ struct CalypsoFaultTests {
             try await pipeline.calypso.transaction(id: stuck.transactionId).translationToAccountCompleted
         }
         // The operator redrives them: `purser dlq redrive --worker transaction-fetcher`.
-        let environment = ["KAFKA_BROKERS": pipeline.kafka.bootstrapServers, "TOPIC_PREFIX": pipeline.topics.prefix]
-        let redrive = OperatorContext(environment: environment, write: { _ in }, progress: { _ in })
-        try await OperatorContext.$current.withValue(redrive) {
-            var command = try #require(
-                try PurserCommand.parseAsRoot(["dlq", "redrive", "--worker", "transaction-fetcher"]) as? any AsyncParsableCommand
-            )
-            try await command.run()
-        }
+        try await pipeline.redriveDeadLetters(worker: "transaction-fetcher")
         try await pipeline.eventually { try await pipeline.count(pipeline.topics.depositsCredited) >= 2 }
         try await pipeline.waitUntilConsumed(group: "purser-transaction-fetcher", topic: pipeline.topics.webhooks)
         try await pipeline.waitUntilConsumed(group: "purser-customer-policy", topic: pipeline.topics.transactions)

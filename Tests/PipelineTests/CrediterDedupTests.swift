@@ -62,4 +62,36 @@ struct CrediterDedupTests {
         #expect(Set(afterReplay.map(\.data.deposit.transactionId)) == expected)
         try await pipeline.stop()
     }
+
+    @Test("an approval whose credit the broker refuses is dead-lettered without keeping its claim; redriven, it is credited once")
+    func deadLetteredApprovalIsCreditedOnceWhenRedriven() async throws {
+        let pipeline = try await Pipeline(partitions: 1)
+        let approved = pipeline.topics.depositsApproved
+        let approval = try Approvals.record(index: 7, customers: 1, topic: approved)
+        for outcome in try await pipeline.producer.send([approval]) { _ = try outcome.get() }
+        // The next Produce request, the crediter's `deposit.credited`, fails for good.
+        pipeline.kafka.pushRequestErrors(.produce, [KafkaError.Code(rawValue: 10)])  // MESSAGE_TOO_LARGE
+
+        let workers = try pipeline.startWorkers([.depositCrediter])
+        let deadLetterTopic = pipeline.topics.deadLetter(worker: TopicNames.Worker.depositCrediter)
+        try await pipeline.eventually { try await pipeline.count(deadLetterTopic, partitions: 1) == 1 }
+        try await pipeline.waitUntilConsumed(group: Self.group, topic: approved)
+        #expect(try await pipeline.count(pipeline.topics.depositsCredited) == 0)
+        let letter = try #require(try await pipeline.admin.readPartition(TopicPartition(deadLetterTopic, 0)).first)
+        #expect(letter.header(DeadLetter.Header.reason) == "permanent")
+        #expect(letter.header(DeadLetter.Header.offset) == "0")
+
+        // The fault is gone; the operator redrives the dead letter, which arrives at a new offset.
+        try await pipeline.redriveDeadLetters(worker: TopicNames.Worker.depositCrediter)
+        try await pipeline.eventually { try await pipeline.count(pipeline.topics.depositsCredited) == 1 }
+        // Calypso redelivers the approval once more: still a duplicate of the credit now written.
+        for outcome in try await pipeline.producer.send([approval]) { _ = try outcome.get() }
+        try await pipeline.waitUntilConsumed(group: Self.group, topic: approved)
+        try await workers.stop()
+
+        #expect(try await pipeline.count(approved) == 3)
+        #expect(try await creditedTransactionIds(pipeline) == ["tx-7"])
+        #expect(try await pipeline.count(deadLetterTopic, partitions: 1) == 1, "nothing more dead-lettered")
+        try await pipeline.stop()
+    }
 }

@@ -71,3 +71,48 @@ import Testing
         #expect(window.peek("tx-1", inputOffset: 2) == .duplicate)
     }
 }
+
+@Suite struct DedupWindowReleaseTests {
+    @Test func aReleasedClaimLetsTheNextRecordWithTheKeyEmit() {
+        var window = DedupWindow()
+        #expect(window.claim("tx-1", inputOffset: 10, atMilliseconds: 0) == .first)
+        #expect(window.release("tx-1", inputOffset: 10) == true)
+        #expect(!window.contains("tx-1"))
+        #expect(window.claim("tx-1", inputOffset: 42, atMilliseconds: 1) == .first, "the redriven record acts")
+        #expect(window.claim("tx-1", inputOffset: 10, atMilliseconds: 2) == .duplicate)
+    }
+
+    @Test func onlyTheClaimingRecordReleases() {
+        var window = DedupWindow()
+        #expect(window.claim("tx-1", inputOffset: 10, atMilliseconds: 0) == .first)
+        #expect(window.release("tx-1", inputOffset: 11) == false)
+        #expect(window.release("tx-2", inputOffset: 10) == false)
+        #expect(window.claim("tx-1", inputOffset: 12, atMilliseconds: 1) == .duplicate)
+    }
+
+    @Test func aKeySeenInTheOutputIsNeverReleased() {
+        var window = DedupWindow()
+        window.recordEmitted("rebuilt", atMilliseconds: 0)
+        #expect(window.release("rebuilt", inputOffset: 0) == false)
+        #expect(window.claim("claimed", inputOffset: 5, atMilliseconds: 0) == .first)
+        window.recordEmitted("claimed", atMilliseconds: 0)
+        #expect(window.release("claimed", inputOffset: 5) == false, "its output was confirmed written")
+        #expect(window.claim("rebuilt", inputOffset: 6, atMilliseconds: 1) == .duplicate)
+        #expect(window.claim("claimed", inputOffset: 7, atMilliseconds: 1) == .duplicate)
+    }
+
+    @Test func aKeyClaimedAgainAfterReleaseKeepsItsNewPlaceInTheEvictionOrder() {
+        var limits = DedupWindow.Limits()
+        limits.maxEntries = 3
+        var window = DedupWindow(limits: limits)
+        #expect(window.claim("a", inputOffset: 0, atMilliseconds: 0) == .first)
+        #expect(window.release("a", inputOffset: 0) == true)
+        #expect(window.claim("b", inputOffset: 1, atMilliseconds: 1) == .first)
+        #expect(window.claim("c", inputOffset: 2, atMilliseconds: 2) == .first)
+        #expect(window.claim("a", inputOffset: 3, atMilliseconds: 3) == .first)
+        #expect(window.claim("d", inputOffset: 4, atMilliseconds: 4) == .first)
+        #expect(window.count == 3)
+        #expect(!window.contains("b"), "the oldest insertion goes first")
+        #expect(window.contains("a"))
+    }
+}
