@@ -41,6 +41,10 @@ struct ScriptedWorker: Worker {
         log.finished(record)
         return [OutputRecord(topic: output, key: record.key, value: record.value, headers: record.headers)]
     }
+
+    func recordDeadLettered(_ record: InputRecord) {
+        log.deadLettered(record)
+    }
 }
 
 /// What a ``ScriptedWorker`` did, shared with the test.
@@ -56,6 +60,7 @@ final class ProcessingLog: Sendable {
     private struct State {
         var started: [Entry] = []
         var finished: [Entry] = []
+        var deadLettered: [Entry] = []
         var running = 0
         var maxRunning = 0
         var gateOpen = false
@@ -76,6 +81,11 @@ final class ProcessingLog: Sendable {
         state.withLock { $0.finished.append(Self.entry(record, attempt: 0)) }
     }
 
+    /// The runtime told the worker it dead-lettered a record.
+    func deadLettered(_ record: InputRecord) {
+        state.withLock { $0.deadLettered.append(Self.entry(record, attempt: 0)) }
+    }
+
     /// A record's processing ended, successfully or not.
     func stopped() {
         state.withLock { $0.running -= 1 }
@@ -83,6 +93,7 @@ final class ProcessingLog: Sendable {
 
     var started: [Entry] { state.withLock { $0.started } }
     var finished: [Entry] { state.withLock { $0.finished } }
+    var deadLettered: [Entry] { state.withLock { $0.deadLettered } }
     var maxRunning: Int { state.withLock { $0.maxRunning } }
 
     func openGate() { state.withLock { $0.gateOpen = true } }

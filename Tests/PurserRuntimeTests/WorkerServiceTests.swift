@@ -78,6 +78,7 @@ struct WorkerServiceTests {
         #expect(deadLetter.header(DeadLetter.Header.error)?.isEmpty == false, "the decoder's error is named")
         #expect(deadLetter.header(DeadLetter.Header.worker) == fixture.workerName)
         #expect(deadLetter.header(DeadLetter.Header.time) != nil)
+        #expect(fixture.log.deadLettered.map(\.offset) == [poison.offset], "the worker is told, to undo what the record claimed")
         #expect(outputs.map { String(decoding: $0.key ?? [], as: UTF8.self) }.sorted() == ["customer-1", "customer-2"])
         try await fixture.eventually("all three committed") { try await fixture.committedOffset() == 3 }
     }
@@ -98,7 +99,7 @@ struct WorkerServiceTests {
     @Test("exhausted retries go to the DLQ with the attempt count")
     func exhaustedRetriesAreDeadLettered() async throws {
         let fixture = try WorkerFixture()
-        _ = try await fixture.send("customer", "flaky:100")
+        let exhausted = try await fixture.send("customer", "flaky:100")
         _ = try await fixture.send("customer", "ok")
 
         let (deadLetters, outputs) = try await fixture.withWorker { _ in
@@ -107,6 +108,7 @@ struct WorkerServiceTests {
         #expect(deadLetters.first?.header(DeadLetter.Header.reason) == "exhausted")
         #expect(deadLetters.first?.header(DeadLetter.Header.attempts) == "4")
         #expect(outputs.first?.value == Array("ok".utf8), "the key's next record runs after the dead letter")
+        #expect(fixture.log.deadLettered.map(\.offset) == [exhausted.offset])
     }
 
     @Test("graceful shutdown commits what finished; a restart redoes only records after the first unfinished one")
