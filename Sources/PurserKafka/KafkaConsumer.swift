@@ -54,6 +54,8 @@ public final class KafkaConsumer: Service, Sendable {
         var assignment: Set<TopicPartition> = []
         /// Bumped when a partition's records in flight from the poll thread become stale (seek, revoke).
         var epochs: [TopicPartition: Int] = [:]
+        /// Epochs of the partitions assigned during the poll thread's current call, for it to adopt.
+        var epochsAtAssignment: [TopicPartition: Int] = [:]
 
         var bufferedCount: Int { buffer.count - head }
 
@@ -91,11 +93,15 @@ public final class KafkaConsumer: Service, Sendable {
         let state = LockedState(State())
         let fatal = FatalErrorSignal()
         let commitsOnRevoke = configuration.commitsOnRevoke && configuration.groupID != nil
+        let assignments = AssignmentCount()
         let callbacks = ClientCallbacks(
             logger: logger,
             onError: { [logger] error in Self.record(error, in: state, fatal: fatal, logger: logger) },
             onRebalance: { [logger] rk, event, list in
-                Self.rebalance(rk, event, list, state: state, handler: rebalance, commitsOnRevoke: commitsOnRevoke, logger: logger)
+                Self.rebalance(
+                    rk, event, list, state: state, handler: rebalance, assignments: assignments,
+                    commitsOnRevoke: commitsOnRevoke, logger: logger
+                )
             }
         )
         let client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, properties: configuration.properties, callbacks: callbacks)
@@ -107,7 +113,10 @@ public final class KafkaConsumer: Service, Sendable {
         self.fatal = fatal
         self.pollThread = LockedState(nil)
         let thread = PollThread(name: "kafka-consumer-poll") { [roomAvailable] in
-            Self.pollOnce(client, state: state, fatal: fatal, roomAvailable: roomAvailable, logger: logger)
+            Self.pollOnce(
+                client, state: state, assignments: assignments, fatal: fatal, roomAvailable: roomAvailable,
+                logger: logger
+            )
         }
         pollThread.withLock { $0 = thread }
     }
@@ -198,16 +207,37 @@ public final class KafkaConsumer: Service, Sendable {
     private static func pollOnce(
         _ client: RDKafkaClient,
         state: LockedState<State>,
+        assignments: AssignmentCount,
         fatal: FatalErrorSignal,
         roomAvailable: DispatchSemaphore,
         logger: Logger
     ) {
-        let epochs = state.withLock { $0.epochs }
+        // Assignments run only inside this thread's poll calls, so none is pending between two turns.
+        var epochs = state.withLock { state in
+            state.epochsAtAssignment.removeAll()
+            return state.epochs
+        }
+        var assignmentsSeen = assignments.value.load(ordering: .acquiring)
         guard let first = rd_kafka_consumer_poll(client.handle, 100) else { return }
         var batch: [ConsumerRecord] = []
+        var mustWait = false
         var converter = RecordConverter()
         var message: UnsafeMutablePointer<rd_kafka_message_t>? = first
         while let current = message {
+            // Rebalance callbacks run inside the poll call that returned `current`. When that call assigned
+            // partitions, `current` may already be a record of the new assignment: hand over what was read
+            // before under the old epochs, then judge the rest by the epochs of the new assignment (judging
+            // them by the old ones would drop records the runtime never sees, and commit past them).
+            let assignmentsNow = assignments.value.load(ordering: .acquiring)
+            if assignmentsNow != assignmentsSeen {
+                assignmentsSeen = assignmentsNow
+                mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
+                batch.removeAll(keepingCapacity: true)
+                state.withLock { state in
+                    epochs.merge(state.epochsAtAssignment) { _, assigned in assigned }
+                    state.epochsAtAssignment.removeAll()
+                }
+            }
             if let error = KafkaError.from(current.pointee.err, "consume") {
                 if error.code == .fatal {
                     var cause = [CChar](repeating: 0, count: 512)
@@ -222,8 +252,17 @@ public final class KafkaConsumer: Service, Sendable {
             rd_kafka_message_destroy(current)
             message = batch.count < 1000 ? rd_kafka_consumer_poll(client.handle, 0) : nil
         }
-        guard !batch.isEmpty else { return }
-        let (handOver, mustWait) = state.withLock { state in
+        mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
+        // Back-pressure: the reader is behind. Wait (bounded, so stopping stays prompt).
+        if mustWait { _ = roomAvailable.wait(timeout: .now() + .milliseconds(100)) }
+    }
+
+    /// Buffers the records of `batch` that are still current (their partition assigned, not sought or
+    /// revoked since `epochs` was taken), handing the first to a waiting reader; returns whether the
+    /// buffer is full.
+    private static func handOver(_ batch: [ConsumerRecord], epochs: [TopicPartition: Int], state: LockedState<State>) -> Bool {
+        guard !batch.isEmpty else { return false }
+        let (handOver, isFull) = state.withLock { state in
             // Records arrive in runs of one partition: decide once per run, not once per record.
             var run: (partition: TopicPartition, isFresh: Bool)?
             var fresh = batch.filter { record in
@@ -242,8 +281,7 @@ public final class KafkaConsumer: Service, Sendable {
             return (handOver, state.isPollerWaitingForRoom)
         }
         if let (waiter, record) = handOver { waiter.resume(returning: record) }
-        // Back-pressure: the reader is behind. Wait (bounded, so stopping stays prompt).
-        if mustWait { _ = roomAvailable.wait(timeout: .now() + .milliseconds(100)) }
+        return isFull
     }
 
     // MARK: - Subscription and assignment
@@ -434,6 +472,7 @@ public final class KafkaConsumer: Service, Sendable {
         _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
         state: LockedState<State>,
         handler: RebalanceHandler,
+        assignments: AssignmentCount,
         commitsOnRevoke: Bool,
         logger: Logger
     ) {
@@ -447,7 +486,15 @@ public final class KafkaConsumer: Service, Sendable {
                 ? KafkaError.consuming(rd_kafka_incremental_assign(rk, list), "assign")
                 : KafkaError.from(rd_kafka_assign(rk, list), "assign")
             if let error { logger.error("cannot take the assigned partitions", metadata: ["error": "\(error)"]) }
-            state.withLock { $0.assignment.formUnion(partitions) }
+            state.withLock { state in
+                state.assignment.formUnion(partitions)
+                for partition in partitions {
+                    let epoch = state.epochs[partition, default: 0]
+                    state.epochs[partition] = epoch
+                    state.epochsAtAssignment[partition] = epoch
+                }
+            }
+            assignments.value.add(1, ordering: .releasing)
             handler.onAssigned(partitions)
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let isLost = rd_kafka_assignment_lost(rk) != 0
@@ -524,4 +571,10 @@ struct RecordConverter {
         }
         return headers
     }
+}
+
+/// How many times partitions were assigned: lets the poll thread notice, without a lock per record, that
+/// a poll call it made ran an assignment.
+final class AssignmentCount: Sendable {
+    let value = Atomic<Int>(0)
 }
