@@ -75,6 +75,9 @@ public final class KafkaConsumer: Service, Sendable {
     let state: LockedState<State>
     private let fatal: FatalErrorSignal
     private let roomAvailable = DispatchSemaphore(value: 0)
+    /// Held by the poll thread while it polls and hands over, and by ``seek(_:timeout:)``: a seek never
+    /// overlaps a poll call, so what a poll returns is either wholly before it (and dropped) or after it.
+    private let pollGate = DispatchSemaphore(value: 1)
     private let pollThread: LockedState<PollThread?>
 
     /// Creates the consumer and starts polling. Nothing is read before ``subscribe(topics:)`` or
@@ -112,10 +115,10 @@ public final class KafkaConsumer: Service, Sendable {
         self.state = state
         self.fatal = fatal
         self.pollThread = LockedState(nil)
-        let thread = PollThread(name: "kafka-consumer-poll") { [roomAvailable] in
+        let thread = PollThread(name: "kafka-consumer-poll") { [roomAvailable, pollGate] in
             Self.pollOnce(
                 client, state: state, assignments: assignments, fatal: fatal, roomAvailable: roomAvailable,
-                logger: logger
+                pollGate: pollGate, logger: logger
             )
         }
         pollThread.withLock { $0 = thread }
@@ -210,8 +213,12 @@ public final class KafkaConsumer: Service, Sendable {
         assignments: AssignmentCount,
         fatal: FatalErrorSignal,
         roomAvailable: DispatchSemaphore,
+        pollGate: DispatchSemaphore,
         logger: Logger
     ) {
+        pollGate.wait()
+        var isGateHeld = true
+        defer { if isGateHeld { pollGate.signal() } }
         // Assignments run only inside this thread's poll calls, so none is pending between two turns.
         var epochs = state.withLock { state in
             state.epochsAtAssignment.removeAll()
@@ -253,6 +260,8 @@ public final class KafkaConsumer: Service, Sendable {
             message = batch.count < 1000 ? rd_kafka_consumer_poll(client.handle, 0) : nil
         }
         mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
+        pollGate.signal()
+        isGateHeld = false
         // Back-pressure: the reader is behind. Wait (bounded, so stopping stays prompt).
         if mustWait { _ = roomAvailable.wait(timeout: .now() + .milliseconds(100)) }
     }
@@ -380,9 +389,15 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Moves the read position of assigned partitions; records fetched before are not delivered.
     public func seek(_ offsets: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws {
-        state.withLock { $0.dropBuffered(of: Set(offsets.map(\.topicPartition))) }
         let client = client
+        let state = state
+        let pollGate = pollGate
         try await runBlocking {
+            // With the poll thread out of librdkafka, nothing read before the seek is in flight: drop what
+            // is buffered, and librdkafka itself discards older fetches once the seek returns.
+            pollGate.wait()
+            defer { pollGate.signal() }
+            state.withLock { $0.dropBuffered(of: Set(offsets.map(\.topicPartition))) }
             let handle = client.handle
             try PartitionList.with(offsets) { list in
                 if let error = KafkaError.consuming(
@@ -394,7 +409,6 @@ public final class KafkaConsumer: Service, Sendable {
                 if let error = PartitionList.firstError(list, "seek") { throw error }
             }
         }
-        state.withLock { $0.dropBuffered(of: Set(offsets.map(\.topicPartition))) }
     }
 
     /// Stops fetching these partitions (records already buffered are still delivered).
