@@ -95,6 +95,10 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Commit stored offsets when partitions are revoked (after the revoke hook ran). Default: `true`.
     /// Turn off when offsets go through transactions.
     public var commitsOnRevoke = true
+    /// `fetch.wait.max.ms`: how long the broker may hold a fetch that found no records. A real broker
+    /// answers as soon as records arrive; the embedded broker holds it for the whole wait regardless, so
+    /// its clients want a short one. Default: 500 ms (librdkafka's).
+    public var fetchMaxWait: Duration = .milliseconds(500)
 
     public init(bootstrapServers: [String], groupID: String?) {
         client = KafkaClientOptions(bootstrapServers: bootstrapServers)
@@ -116,6 +120,7 @@ public struct KafkaConsumerConfiguration: Sendable {
             ("enable.auto.offset.store", String(isAutoOffsetStoreEnabled)),
             ("isolation.level", readsCommittedOnly ? "read_committed" : "read_uncommitted"),
             ("enable.partition.eof", "false"),
+            ("fetch.wait.max.ms", String(fetchMaxWait.milliseconds)),
         ]
         if let groupInstanceID { result.append(("group.instance.id", groupInstanceID)) }
         return result + client.additionalProperties.sorted { $0.key < $1.key }

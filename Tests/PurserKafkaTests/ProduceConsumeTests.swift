@@ -86,6 +86,29 @@ struct ProduceConsumeTests {
         await producer.shutdown()
     }
 
+    @Test("after each seek the records come again from the sought offset: none lost, none from before it")
+    func seekRedelivers() async throws {
+        let topic = KafkaTesting.uniqueName("seek")
+        let kafka = try KafkaTesting.startBroker(topics: [topic: 1])
+        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
+        _ = try await producer.send((0..<20).map { ProducerRecord(topic: topic, key: "k", value: "v\($0)") })
+        // A short fetch wait brings the records after a seek back within one poll call.
+        var configuration = KafkaTesting.consumerConfiguration(kafka, groupID: nil)
+        configuration.fetchMaxWait = EmbeddedKafka.clientFetchMaxWait
+        let consumer = try KafkaConsumer(configuration: configuration, logger: KafkaTesting.logger)
+        try consumer.assign([TopicPartitionOffset(topic, 0, offset: TopicPartitionOffset.beginning)])
+        #expect(try await KafkaTesting.collect(20, from: consumer).map(\.offset) == Array(0..<20))
+        // Each seek lands while the poll thread waits inside librdkafka for more.
+        for round in 0..<15 {
+            let target = Int64(round % 5) * 3
+            try await consumer.seek([TopicPartitionOffset(topic, 0, offset: target)])
+            let again = try await KafkaTesting.collect(Int(20 - target), from: consumer, timeout: .seconds(15))
+            #expect(again.map(\.offset) == Array(target..<20), "round \(round)")
+        }
+        await consumer.shutdown()
+        await producer.shutdown()
+    }
+
     @Test("sending to a topic the broker does not have fails with a typed error")
     func unknownTopic() async throws {
         let kafka = try KafkaTesting.startBroker()
