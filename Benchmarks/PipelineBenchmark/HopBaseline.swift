@@ -76,10 +76,19 @@ struct HopBaseline {
 
     private func reader(of topic: String, _ kafka: EmbeddedKafka) throws -> KafkaConsumer {
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: nil),
+            configuration: .embeddedBrokerReader(kafka.brokers),
             logger: logger
         )
         try consumer.assign((0..<Int32(partitions)).map { TopicPartitionOffset(topic, $0, offset: TopicPartitionOffset.beginning) })
         return consumer
+    }
+}
+
+extension KafkaConsumerConfiguration {
+    /// A reader of assigned partitions of the embedded broker, with the short fetch wait it needs.
+    static func embeddedBrokerReader(_ brokers: [String]) -> Self {
+        var configuration = KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: nil)
+        configuration.fetchMaxWait = EmbeddedKafka.clientFetchMaxWait
+        return configuration
     }
 }

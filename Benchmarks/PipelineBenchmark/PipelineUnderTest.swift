@@ -107,6 +107,7 @@ struct PipelineUnderTest {
 
         var configuration = PurserConfiguration(brokers: .servers(kafka.brokers))
         configuration.processingGuarantee = guarantee
+        configuration.fetchMaxWait = EmbeddedKafka.clientFetchMaxWait
         configuration.metricsPort = 0
         // Also the transaction length with exactly_once: outputs become readable to read_committed
         // consumers of a real cluster when their transaction commits.

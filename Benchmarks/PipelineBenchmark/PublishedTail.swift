@@ -29,7 +29,7 @@ final class PublishedTail: Sendable {
     init(brokers: [String], topics: TopicNames, partitions: Int, logger: Logger) throws {
         func reader(_ topic: String) throws -> KafkaConsumer {
             let consumer = try KafkaConsumer(
-                configuration: KafkaConsumerConfiguration(bootstrapServers: brokers, groupID: nil),
+                configuration: .embeddedBrokerReader(brokers),
                 logger: logger
             )
             try consumer.assign((0..<Int32(partitions)).map { TopicPartitionOffset(topic, $0, offset: TopicPartitionOffset.beginning) })

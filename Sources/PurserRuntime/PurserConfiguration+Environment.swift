@@ -3,14 +3,14 @@ import PurserKafka
 extension PurserConfiguration {
     /// Every variable ``init(environment:allowsEmbeddedBroker:)`` reads, `…_FILE` variants included.
     public static let environmentVariables = [
-        "KAFKA_BROKERS", "KAFKA_PROPERTIES_FILE", "TOPIC_PREFIX", "METRICS_PORT", "PROCESSING_GUARANTEE", "CREDIT_ON",
+        "KAFKA_BROKERS", "KAFKA_PROPERTIES_FILE", "KAFKA_FETCH_MAX_WAIT_MS", "TOPIC_PREFIX", "METRICS_PORT", "PROCESSING_GUARANTEE", "CREDIT_ON",
         "WORKER_MAX_IN_FLIGHT", "CALYPSO_API_URL", "CALYPSO_ACCOUNT_ID", "CALYPSO_API_KEY", "CALYPSO_API_KEY_FILE",
         "CALYPSO_API_SECRET", "CALYPSO_API_SECRET_FILE",
     ]
 
     /// Reads the configuration from the environment.
     ///
-    /// Variables: `KAFKA_BROKERS`, `KAFKA_PROPERTIES_FILE`, `TOPIC_PREFIX`, `METRICS_PORT`,
+    /// Variables: `KAFKA_BROKERS`, `KAFKA_PROPERTIES_FILE`, `KAFKA_FETCH_MAX_WAIT_MS`, `TOPIC_PREFIX`, `METRICS_PORT`,
     /// `PROCESSING_GUARANTEE`, `CREDIT_ON`, `WORKER_MAX_IN_FLIGHT`, `CALYPSO_API_URL`, `CALYPSO_ACCOUNT_ID`,
     /// `CALYPSO_API_KEY`, `CALYPSO_API_SECRET` (the last two also as `…_FILE`).
     ///
@@ -46,6 +46,9 @@ extension PurserConfiguration {
             } catch {
                 throw ConfigurationError(.unreadableFile, variable: "KAFKA_PROPERTIES_FILE", reason: "cannot read '\(path)'")
             }
+        }
+        if let milliseconds = try environment.integer("KAFKA_FETCH_MAX_WAIT_MS", in: 0...300_000) {
+            fetchMaxWait = .milliseconds(milliseconds)
         }
         topicPrefix = environment.string("TOPIC_PREFIX") ?? ""
         metricsPort = try environment.integer("METRICS_PORT", in: 0...65535) ?? metricsPort

@@ -1,3 +1,4 @@
+import PurserKafka
 import PurserSchema
 
 /// Settings shared by every Purser process, read from the environment once in `main`.
@@ -10,6 +11,11 @@ public struct PurserConfiguration: Sendable {
     /// Extra librdkafka properties (security, SASL, TLS), applied after every typed setting
     /// (loaded from `KAFKA_PROPERTIES_FILE`). Default: none.
     public var kafkaProperties: [String: String] = [:]
+    /// How long a worker's fetch may wait at the broker for records (`KAFKA_FETCH_MAX_WAIT_MS`). Default:
+    /// 500 ms on a real cluster, which answers as soon as records arrive; `EmbeddedKafka.clientFetchMaxWait`
+    /// with the embedded broker, which holds an empty fetch for the whole wait even when records arrive
+    /// meanwhile (at 500 ms each hop of the pipeline would add up to half a second).
+    public var fetchMaxWait: Duration
     /// Prepended to every topic name (`TOPIC_PREFIX`). Default: empty.
     public var topicPrefix = ""
     /// Port of `/metrics`, `/health/live` and `/health/ready` (`METRICS_PORT`); 0 picks a free port.
@@ -43,6 +49,7 @@ public struct PurserConfiguration: Sendable {
     public init(brokers: KafkaBrokers) {
         self.brokers = brokers
         self.processingGuarantee = brokers.isEmbedded ? .atLeastOnce : .exactlyOnce
+        self.fetchMaxWait = brokers.isEmbedded ? EmbeddedKafka.clientFetchMaxWait : .milliseconds(500)
     }
 }
 

@@ -71,6 +71,7 @@ final class WorkerSession: Sendable {
         )
         consumerConfiguration.client.clientID = "purser-\(worker.name)"
         consumerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        consumerConfiguration.fetchMaxWait = configuration.fetchMaxWait
         if transactions != nil {
             // Offsets go through transactions only.
             consumerConfiguration.isAutoCommitEnabled = false

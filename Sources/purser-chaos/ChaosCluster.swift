@@ -111,6 +111,7 @@ final class ChaosCluster: Sendable {
     private func environment(ingest: Bool) -> [String: String] {
         var environment = [
             "KAFKA_BROKERS": kafka.bootstrapServers,
+            "KAFKA_FETCH_MAX_WAIT_MS": String(Int(EmbeddedKafka.clientFetchMaxWait / .milliseconds(1))),
             "KAFKA_PROPERTIES_FILE": workDirectory.appendingPathComponent("kafka.properties").path,
             "CALYPSO_API_URL": sandboxURL,
             "CALYPSO_ACCOUNT_ID": Self.account,

@@ -1,3 +1,4 @@
+import PurserKafka
 import PurserRuntime
 import Testing
 
@@ -35,6 +36,7 @@ import Testing
         #expect(config.creditOn == .confirmed)
         #expect(config.maxInFlight == 256)
         #expect(config.kafkaProperties.isEmpty)
+        #expect(config.fetchMaxWait == .milliseconds(500))
         #expect(config.calypso.apiURL == nil)
     }
 
@@ -42,6 +44,7 @@ import Testing
         let run = try configuration([:], allowsEmbeddedBroker: true)
         #expect(run.brokers.isEmbedded)
         #expect(run.processingGuarantee == .atLeastOnce)
+        #expect(run.fetchMaxWait == EmbeddedKafka.clientFetchMaxWait)
         let explicit = try configuration(["KAFKA_BROKERS": "embedded"], allowsEmbeddedBroker: true)
         #expect(explicit.brokers == .embedded)
 
@@ -62,6 +65,7 @@ import Testing
                 "PROCESSING_GUARANTEE": "at_least_once",
                 "CREDIT_ON": "settled",
                 "WORKER_MAX_IN_FLIGHT": "32",
+                "KAFKA_FETCH_MAX_WAIT_MS": "50",
                 "CALYPSO_API_URL": "https://api.calypso.finance",
                 "CALYPSO_ACCOUNT_ID": "0xabc",
                 "CALYPSO_API_KEY": "public-key",
@@ -78,6 +82,7 @@ import Testing
         #expect(config.processingGuarantee == .atLeastOnce)
         #expect(config.creditOn == .settled)
         #expect(config.maxInFlight == 32)
+        #expect(config.fetchMaxWait == .milliseconds(50))
         #expect(config.kafkaProperties == ["security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN"])
         let credentials = try config.calypso.requireCredentials()
         #expect(credentials.accountID == "0xabc")
@@ -90,6 +95,7 @@ import Testing
         ("WORKER_MAX_IN_FLIGHT", "0"),
         ("WORKER_MAX_IN_FLIGHT", "many"),
         ("METRICS_PORT", "70000"),
+        ("KAFKA_FETCH_MAX_WAIT_MS", "-1"),
         ("PROCESSING_GUARANTEE", "exactly-once"),
         ("CREDIT_ON", "paid"),
         ("CALYPSO_API_URL", "ftp://calypso"),
