@@ -60,8 +60,11 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
         let admin = try KafkaAdmin.make(configuration, servers: servers, logger: logger)
         var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: servers, groupID: nil)
         consumerConfiguration.client.additionalProperties = configuration.kafkaProperties
+        consumerConfiguration.fetchMaxWait = configuration.fetchMaxWait
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         self.admin.withLock { $0 = admin }
+        // Release the admin client when the table stops, so it does not keep reconnecting to a broker gone.
+        defer { self.admin.withLock { $0 = nil } }
         do {
             try await follow(with: consumer, admin: admin)
             await consumer.shutdown()

@@ -106,6 +106,9 @@ final class WorkerSession: Sendable {
             await commit(consumer)
         }
         await consumer.shutdown()
+        // The consumer's rebalance hooks hold this session: let both go, and with them the admin client,
+        // which would otherwise keep reconnecting (and logging) for the life of the process.
+        consumerBox.withLock { $0 = nil }
         await producer.shutdown()
         if let failure = failure.withLock({ $0 }) { throw failure }
         logger.info("Worker stopped")
