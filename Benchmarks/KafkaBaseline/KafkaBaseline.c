@@ -6,11 +6,13 @@
 #include <string.h>
 #include <time.h>
 
-static double now_seconds(void) {
+static double clock_seconds(clockid_t clock) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        clock_gettime(clock, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }
 
 static int set(rd_kafka_conf_t *conf, const char *key, const char *value) {
         char error[512];
@@ -86,7 +88,7 @@ double kafka_baseline_produce(const char *const *properties, int property_count,
 }
 
 double kafka_baseline_consume(const char *const *properties, int property_count, const char *topic, int partitions,
-                              int count) {
+                              int count, double *cpu_seconds) {
         char error[512];
         rd_kafka_conf_t *conf = make_conf(properties, property_count);
         if (!conf) return -1;
@@ -105,17 +107,21 @@ double kafka_baseline_consume(const char *const *properties, int property_count,
         int received = 0;
         size_t bytes = 0;
         // The clock starts at the first record, as on the Swift side: throughput, not fetch set-up.
-        double first = 0;
+        double first = 0, first_cpu = 0;
         while (received < count && now_seconds() - start < 120) {
                 rd_kafka_message_t *message = rd_kafka_consumer_poll(rk, 100);
                 if (!message) continue;
                 if (!message->err) {
-                        if (received++ == 0) first = now_seconds();
+                        if (received++ == 0) {
+                                first = now_seconds();
+                                first_cpu = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+                        }
                         bytes += message->len;
                 }
                 rd_kafka_message_destroy(message);
         }
         double elapsed = now_seconds() - first;
+        *cpu_seconds = clock_seconds(CLOCK_PROCESS_CPUTIME_ID) - first_cpu;
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
         return received == count && bytes > 0 ? elapsed : -1;

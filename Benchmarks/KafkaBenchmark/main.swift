@@ -3,8 +3,10 @@
 //
 // Like with like: both sides get the same librdkafka properties (every property PurserKafka sets,
 // restated below), the same records (size, keys, count) and the same in-flight window (everything
-// enqueued at once, then every delivery report awaited). Rounds alternate which side goes first; the
-// figures are medians over the rounds, so one disturbed round on a shared machine does not decide them.
+// enqueued at once, then every delivery report awaited). On a shared machine one run's speed says more
+// about the neighbours than about the code, so each Swift run is paired with a C run right next to it,
+// the pairs alternate which side goes first, and the ratio is the median of the pairs' ratios. Consuming
+// also reports the CPU time the process spent per record, which load on other processes barely moves.
 import Foundation
 import KafkaBaseline
 import Logging
@@ -59,6 +61,19 @@ func rate(_ elapsed: Duration) -> Double {
     Double(recordCount) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
+/// CPU time used so far by the whole process: every thread of the client and of the embedded broker.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// One consumer's run: records per second, and CPU microseconds per record over the same span.
+struct ConsumeRun {
+    var rate: Double
+    var cpuPerRecord: Double
+}
+
 /// Calls `body` with the properties as the C side wants them: a flat array of C strings.
 func withCProperties<R>(_ properties: [(String, String)], _ body: (UnsafePointer<UnsafePointer<CChar>?>, Int32) -> R) -> R {
     let strings = properties.flatMap { [strdup($0.0), strdup($0.1)] }
@@ -102,15 +117,16 @@ func swiftProduce(_ topic: String) async throws -> Double {
     return rate(elapsed)
 }
 
-func baselineConsume(_ topic: String) -> Double {
+func baselineConsume(_ topic: String) -> ConsumeRun {
+    var cpuSeconds = 0.0
     let seconds = withCProperties(consumerProperties) {
-        kafka_baseline_consume($0, $1, topic, Int32(partitions), Int32(recordCount))
+        kafka_baseline_consume($0, $1, topic, Int32(partitions), Int32(recordCount), &cpuSeconds)
     }
     precondition(seconds > 0, "baseline consume failed")
-    return Double(recordCount) / seconds
+    return ConsumeRun(rate: Double(recordCount) / seconds, cpuPerRecord: cpuSeconds * 1e6 / Double(recordCount))
 }
 
-func swiftConsume(_ topic: String) async throws -> Double {
+func swiftConsume(_ topic: String) async throws -> ConsumeRun {
     var configuration = KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: nil)
     configuration.client.additionalProperties = Dictionary(uniqueKeysWithValues: consumerProperties)
     let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
@@ -119,35 +135,41 @@ func swiftConsume(_ topic: String) async throws -> Double {
     var bytes = 0
     // The clock starts at the first record, as on the C side: throughput, not fetch set-up.
     var first = ContinuousClock.now
+    var firstCPU = 0.0
     for try await record in consumer.records {
-        if received == 0 { first = .now }
+        if received == 0 {
+            first = .now
+            firstCPU = processCPUSeconds()
+        }
         received += 1
         bytes += record.value?.count ?? 0
         if received == recordCount { break }
     }
     let elapsed = ContinuousClock.now - first
+    let cpuSeconds = processCPUSeconds() - firstCPU
     precondition(bytes == recordCount * recordSize)
     await consumer.shutdown()
-    return rate(elapsed)
+    return ConsumeRun(rate: rate(elapsed), cpuPerRecord: cpuSeconds * 1e6 / Double(recordCount))
 }
 
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// Paired runs: `swift[i]` ran right next to `baseline[i]`.
 struct Figures {
     var swift: [Double] = []
     var baseline: [Double] = []
 
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
-    func report(_ name: String) {
-        let swiftMedian = Self.median(swift)
-        let baselineMedian = Self.median(baseline)
-        let ratios = zip(swift, baseline).map { String(format: "%.2f", $0 / $1) }.joined(separator: " ")
+    /// PurserKafka's figure over C's, `higherIsBetter` deciding which way round: above 1 means PurserKafka did better.
+    func report(_ name: String, unit: String, higherIsBetter: Bool = true) {
+        let ratios = zip(swift, baseline).map { higherIsBetter ? $0 / $1 : $1 / $0 }
         print(
             String(
-                format: "%-9@ PurserKafka %9.0f records/s   librdkafka (C) %9.0f records/s   ratio %.2f   (rounds: %@)",
-                name as NSString, swiftMedian, baselineMedian, swiftMedian / baselineMedian, ratios as NSString
+                format: "%-13@ PurserKafka %9.2f %@   librdkafka (C) %9.2f %@   ratio %.2f   (pairs: %@)",
+                name as NSString, median(swift), unit as NSString, median(baseline), unit as NSString, median(ratios),
+                ratios.map { String(format: "%.2f", $0) }.joined(separator: " ") as NSString
             )
         )
     }
@@ -155,25 +177,42 @@ struct Figures {
 
 print(
     "Kafka benchmark: \(recordCount) records of \(recordSize) B, \(partitions) partitions, embedded broker, "
-        + "idempotent acks=all, linger 5 ms; median of \(rounds) rounds"
+        + "idempotent acks=all, linger 5 ms; \(rounds) rounds (medians; ratios of side-by-side pairs)"
 )
 var produce = Figures()
 var consume = Figures()
+var consumeCPU = Figures()
+@MainActor func measureConsume(_ swiftTopic: String, _ baselineTopic: String, swiftFirst: Bool) async throws {
+    var swift: ConsumeRun
+    var baseline: ConsumeRun
+    if swiftFirst {
+        swift = try await swiftConsume(swiftTopic)
+        baseline = baselineConsume(baselineTopic)
+    } else {
+        baseline = baselineConsume(baselineTopic)
+        swift = try await swiftConsume(swiftTopic)
+    }
+    consume.swift.append(swift.rate)
+    consume.baseline.append(baseline.rate)
+    consumeCPU.swift.append(swift.cpuPerRecord)
+    consumeCPU.baseline.append(baseline.cpuPerRecord)
+}
 for round in 0..<rounds {
     let baselineTopic = topic("baseline", round)
     let swiftTopic = topic("swift", round)
-    // Alternate the order between rounds so neither side always runs on a warmer broker.
-    if round % 2 == 0 {
-        produce.baseline.append(baselineProduce(baselineTopic))
+    // Alternate the order between rounds so neither side always runs on a warmer broker; consuming is cheap
+    // next to producing, so each round reads both topics twice, in mirrored order (ABBA).
+    let swiftFirst = round % 2 == 1
+    if swiftFirst {
         produce.swift.append(try await swiftProduce(swiftTopic))
-        consume.baseline.append(baselineConsume(baselineTopic))
-        consume.swift.append(try await swiftConsume(swiftTopic))
+        produce.baseline.append(baselineProduce(baselineTopic))
     } else {
-        produce.swift.append(try await swiftProduce(swiftTopic))
         produce.baseline.append(baselineProduce(baselineTopic))
-        consume.swift.append(try await swiftConsume(swiftTopic))
-        consume.baseline.append(baselineConsume(baselineTopic))
+        produce.swift.append(try await swiftProduce(swiftTopic))
     }
+    try await measureConsume(swiftTopic, baselineTopic, swiftFirst: swiftFirst)
+    try await measureConsume(swiftTopic, baselineTopic, swiftFirst: !swiftFirst)
 }
-produce.report("produce")
-consume.report("consume")
+produce.report("produce", unit: "rec/s")
+consume.report("consume", unit: "rec/s")
+consumeCPU.report("consume CPU", unit: "us/rec", higherIsBetter: false)

@@ -13,8 +13,9 @@ double kafka_baseline_produce(const char *const *properties, int property_count,
                               int size, long *failures);
 
 /// Reads `count` records from every partition (`partitions` of them) of `topic` from the
-/// beginning, without a group, and returns the elapsed seconds (or -1 on error or timeout).
+/// beginning, without a group, and returns the elapsed seconds (or -1 on error or timeout) from the first record
+/// to the last. `cpu_seconds` receives the CPU time the whole process used over the same span.
 double kafka_baseline_consume(const char *const *properties, int property_count, const char *topic, int partitions,
-                              int count);
+                              int count, double *cpu_seconds);
 
 #endif
