@@ -48,6 +48,7 @@ let consumerProperties =
         ("enable.auto.offset.store", "false"),
         ("isolation.level", "read_committed"),
         ("enable.partition.eof", "false"),
+        ("fetch.wait.max.ms", "500"),
         ("partition.assignment.strategy", "cooperative-sticky"),
     ]
 
