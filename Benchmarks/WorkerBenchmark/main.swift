@@ -1,7 +1,8 @@
 // Worker throughput on the embedded broker, each against a bound or baseline measured in this run:
 // - the transaction fetcher with every `transaction/get` answered by the sandbox after 50 ms, against
 //   the bound `WORKER_MAX_IN_FLIGHT ÷ latency`;
-// - the deposit crediter against a plain consume of the same approved topic.
+// - the deposit crediter, with `PROCESSING_GUARANTEE=exactly_once` and then `at_least_once`, each against a
+//   plain consume of the same approved topic.
 import Calypso
 import CalypsoSandbox
 import Foundation
@@ -38,10 +39,13 @@ var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: kafka.b
 producerConfiguration.messageTimeout = .seconds(30)
 let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
 
-func workerConfiguration() -> PurserConfiguration {
+func workerConfiguration(
+    topics: TopicNames = topics,
+    guarantee: ProcessingGuarantee = .atLeastOnce
+) -> PurserConfiguration {
     var configuration = PurserConfiguration(brokers: .servers(kafka.brokers))
     configuration.topicPrefix = topics.prefix
-    configuration.processingGuarantee = .atLeastOnce
+    configuration.processingGuarantee = guarantee
     configuration.maxInFlight = maxInFlight
     configuration.metricsPort = 0
     configuration.calypso.accountID = account
@@ -177,37 +181,52 @@ let (fetcherRate, directCallRate) = try await CalypsoSandbox.withRunning(sandbox
 }
 let bound = Double(maxInFlight) / (apiLatency / .seconds(1))
 
-// MARK: Crediter against a plain consume of the same topic
+// MARK: Crediter against a plain consume of the same topic, in each processing guarantee
 
-var approvals: [ProducerRecord] = []
-for index in 0..<approvalCount {
-    approvals.append(try Approvals.record(index: index, customers: customerCount, topic: topics.depositsApproved))
+/// Records per second of a `KafkaConsumer` reading `topic` from the beginning, storing every offset, timed
+/// from its first record.
+func plainConsumeRate(of topic: String, count: Int) async throws -> Double {
+    var configuration = KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: "plain-consume-\(topic)")
+    configuration.sessionTimeout = .seconds(6)
+    configuration.heartbeatInterval = .milliseconds(500)
+    let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
+    try consumer.subscribe(topics: [topic])
+    var consumed = 0
+    var started: ContinuousClock.Instant?
+    for try await record in consumer.records {
+        if started == nil { started = .now }
+        _ = try consumer.storeOffset(of: record)
+        consumed += 1
+        if consumed == count { break }
+    }
+    let rate = Double(consumed - 1) / ((ContinuousClock.now - started!) / .seconds(1))
+    await consumer.shutdown()
+    return rate
 }
-try await publish(approvals)
 
-var consumerConfiguration = KafkaConsumerConfiguration(bootstrapServers: kafka.brokers, groupID: "plain-consume")
-consumerConfiguration.sessionTimeout = .seconds(6)
-consumerConfiguration.heartbeatInterval = .milliseconds(500)
-let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
-try consumer.subscribe(topics: [topics.depositsApproved])
-var consumed = 0
-var consumeStarted: ContinuousClock.Instant?
-for try await record in consumer.records {
-    if consumeStarted == nil { consumeStarted = .now }
-    _ = try consumer.storeOffset(of: record)
-    consumed += 1
-    if consumed == approvalCount { break }
+/// The crediter's rate and the plain consume's, on approvals of their own (so neither run sees the other's
+/// offsets or credits).
+func crediterRates(_ guarantee: ProcessingGuarantee) async throws -> (crediter: Double, consume: Double) {
+    let topics = TopicNames(prefix: "bench-\(guarantee).")
+    try kafka.createTopic(topics.depositsApproved, partitions: partitions)
+    try kafka.createTopic(topics.depositsCredited, partitions: partitions)
+    try kafka.createTopic(topics.deadLetter(worker: TopicNames.Worker.depositCrediter), partitions: 1)
+    try await publish(
+        try (0..<approvalCount).map { try Approvals.record(index: $0, customers: customerCount, topic: topics.depositsApproved) }
+    )
+    let consumeRate = try await plainConsumeRate(of: topics.depositsApproved, count: approvalCount)
+    let configuration = workerConfiguration(topics: topics, guarantee: guarantee)
+    let crediterRate = try await measureOutput(
+        of: try PipelineWorkers(configuration: configuration, calypso: nil, logger: logger)
+            .services([.depositCrediter], process: WorkerProcess(configuration: configuration, logger: logger)),
+        into: topics.depositsCredited,
+        expected: approvalCount
+    )
+    return (crediterRate, consumeRate)
 }
-let consumeRate = Double(consumed - 1) / ((ContinuousClock.now - consumeStarted!) / .seconds(1))
-await consumer.shutdown()
 
-let crediterConfiguration = workerConfiguration()
-let crediterRate = try await measureOutput(
-    of: try PipelineWorkers(configuration: crediterConfiguration, calypso: nil, logger: logger)
-        .services([.depositCrediter], process: WorkerProcess(configuration: crediterConfiguration, logger: logger)),
-    into: topics.depositsCredited,
-    expected: approvalCount
-)
+let exactlyOnce = try await crediterRates(.exactlyOnce)
+let atLeastOnce = try await crediterRates(.atLeastOnce)
 await producer.shutdown()
 
 func figure(_ value: Double) -> String { String(format: "%8.0f", value) }
@@ -216,6 +235,8 @@ print("fetcher, transaction/get after 50 ms (\(webhookCount) webhooks): \(figure
 print("  bound in-flight ÷ latency:                        \(figure(bound)) records/s")
 print("  the same calls from \(maxInFlight) tasks, no worker:         \(figure(directCallRate)) calls/s")
 print(String(format: "  ratio to the bound: %.2f (target ≥ 0.80, and ≥ 4000 records/s)", fetcherRate / bound))
-print("crediter (\(approvalCount) approvals):               \(figure(crediterRate)) records/s")
-print("  plain consume of the same topic:                  \(figure(consumeRate)) records/s")
-print(String(format: "  ratio to the plain consume: %.2f (target ≥ 0.50)", crediterRate / consumeRate))
+for (guarantee, rates) in [(ProcessingGuarantee.exactlyOnce, exactlyOnce), (.atLeastOnce, atLeastOnce)] {
+    print("crediter, \(guarantee) (\(approvalCount) approvals):  \(figure(rates.crediter)) records/s")
+    print("  plain consume of the same topic:                  \(figure(rates.consume)) records/s")
+    print(String(format: "  ratio to the plain consume: %.2f (target ≥ 0.50)", rates.crediter / rates.consume))
+}
