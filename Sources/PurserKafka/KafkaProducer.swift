@@ -29,6 +29,9 @@ public final class KafkaProducer: Service, Sendable {
         case batchMember(batch: UInt, index: Int)
 
         /// Bits of the opaque holding a batch member's index; larger batches are sent in chunks.
+        /// For a record nobody waits for: no sender is ever given id 0, so its report finds no slot.
+        static let unawaited = Ticket.single(0)
+
         static let indexBits = 24
         static let maxBatchCount = 1 << indexBits
         private static let batchFlag: UInt = 1 << (UInt.bitWidth - 1)
@@ -192,6 +195,24 @@ public final class KafkaProducer: Service, Sendable {
             waiting?.resume(throwing: CancellationError())
         }
         return DeliveryReport(topic: record.topic, partition: delivered.partition, offset: delivered.offset)
+    }
+
+    /// Hands a record to librdkafka and returns without waiting for the broker's answer.
+    ///
+    /// For records sent inside a transaction: ``commitTransaction(timeout:)`` waits for every one of them
+    /// and fails, requiring an abort, if any was not delivered, so their delivery reports add nothing.
+    /// While librdkafka's local queue is full, waits for room.
+    /// - Throws: ``KafkaError`` when librdkafka refuses the record (e.g. too large), the producer's fatal
+    ///   error, or ``KafkaError/Code/shutDown`` after ``shutdown()``.
+    public func enqueue(_ record: ProducerRecord) async throws {
+        try state.withLock { state throws(KafkaError) in
+            if let fatal = fatal.error { throw fatal }
+            if state.isShutDown { throw KafkaError.shutDown("producer") }
+        }
+        while let error = enqueue(record, as: .unawaited) {
+            guard error.code == .queueFull else { throw error }
+            try await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     private static func timedOut(after timeout: Duration) -> KafkaError {

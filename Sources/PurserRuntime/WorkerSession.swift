@@ -154,7 +154,9 @@ final class WorkerSession: Sendable {
             partitions: reader
         )
         let outcome = await processor.process(record)
-        // With transactions, a record is settled inside its send so a commit covers its outputs.
+        // With transactions, a record is settled inside its send so a commit covers its outputs. Its outputs are
+        // then only handed to the producer: the commit waits for every record of the transaction and fails
+        // (then aborts and re-joins) if any was not delivered, so awaiting each delivery report adds nothing.
         let settle = {
             let published = await self.publish(outcome, of: record)
             self.apply(self.state.settle(record, finished: published))
@@ -205,7 +207,11 @@ final class WorkerSession: Sendable {
                     logger.warning("Retrying a publish", metadata: ["purser.error": .string("\(error)")])
                 }
             ) { _ in
-                try await producer.send(ProducerRecord(output))
+                if transactions == nil {
+                    _ = try await producer.send(ProducerRecord(output))
+                } else {
+                    try await producer.enqueue(ProducerRecord(output))
+                }
             }
         }
     }

@@ -123,6 +123,27 @@ struct TransactionTests {
         await fixture.shutdown()
     }
 
+    @Test("records enqueued without waiting commit with their transaction; one the broker refuses fails the commit")
+    func enqueuedRecordsAreSettledByTheCommit() async throws {
+        let fixture = try await Fixture()
+        try fixture.transactional.beginTransaction()
+        for value in ["A", "B"] {
+            try await fixture.transactional.enqueue(ProducerRecord(topic: fixture.output, key: "customer", value: value))
+        }
+        try await fixture.transactional.commitTransaction()
+        #expect(try await fixture.outputs() == ["A", "B"])
+
+        fixture.kafka.pushRequestErrors(.produce, [KafkaError.Code(rawValue: 10)])  // MESSAGE_TOO_LARGE
+        try fixture.transactional.beginTransaction()
+        try await fixture.transactional.enqueue(ProducerRecord(topic: fixture.output, key: "customer", value: "C"))
+        let error = try await #require(throws: KafkaError.self) {
+            try await fixture.transactional.commitTransaction()
+        }
+        #expect(error.isTxnRequiresAbort)
+        try await fixture.transactional.abortTransaction()
+        await fixture.shutdown()
+    }
+
     @Test("a fenced producer gets a fatal, fenced error")
     func fenced() async throws {
         let fixture = try await Fixture()
