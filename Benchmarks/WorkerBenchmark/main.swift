@@ -216,6 +216,8 @@ func crediterRates(_ guarantee: ProcessingGuarantee) async throws -> (crediter: 
     )
     let consumeRate = try await plainConsumeRate(of: topics.depositsApproved, count: approvalCount)
     let configuration = workerConfiguration(topics: topics, guarantee: guarantee)
+    // On standard error, so a profiler can be attached to this phase alone.
+    FileHandle.standardError.write(Data("crediter, \(guarantee): starting\n".utf8))
     let crediterRate = try await measureOutput(
         of: try PipelineWorkers(configuration: configuration, calypso: nil, logger: logger)
             .services([.depositCrediter], process: WorkerProcess(configuration: configuration, logger: logger)),
