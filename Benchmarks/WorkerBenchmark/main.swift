@@ -30,17 +30,43 @@ let logger = {
     return logger
 }()
 
+/// The sandbox's configuration, the same wherever it runs.
+func sandboxConfiguration() -> SandboxConfiguration {
+    var configuration = SandboxConfiguration(account: account, apiCredentials: apiKeyPair)
+    configuration.port = 0
+    configuration.seed = 1
+    return configuration
+}
+
+if CommandLine.arguments.dropFirst().first == "--serve-sandbox" {
+    // The sandbox alone, for the fetcher part run against a sandbox in another process: prints its base URL,
+    // then serves until SIGTERM.
+    let sandbox = CalypsoSandbox(configuration: sandboxConfiguration(), logger: logger)
+    let group = ServiceGroup(services: [sandbox], gracefulShutdownSignals: [.sigterm], logger: logger)
+    async let serving: Void = group.run()
+    // Unbuffered, so the parent reads the URL while this process serves.
+    FileHandle.standardOutput.write(Data((try await sandbox.baseURL() + "\n").utf8))
+    try await serving
+    exit(0)
+}
+
 let kafka = try EmbeddedKafka(logger: logger)
-let topics = TopicNames(prefix: "bench.")
-for name in TopicNames.Base.all.map(topics.name) { try kafka.createTopic(name, partitions: partitions) }
-for worker in TopicNames.Worker.all { try kafka.createTopic(topics.deadLetter(worker: worker), partitions: 1) }
+
+/// Topics under `prefix`, created on the embedded broker, so each part of the benchmark has its own.
+func makeTopics(prefix: String) throws -> TopicNames {
+    let topics = TopicNames(prefix: prefix)
+    for name in TopicNames.Base.all.map(topics.name) { try kafka.createTopic(name, partitions: partitions) }
+    for worker in TopicNames.Worker.all { try kafka.createTopic(topics.deadLetter(worker: worker), partitions: 1) }
+    return topics
+}
+
 let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: logger)
 var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: kafka.brokers)
 producerConfiguration.messageTimeout = .seconds(30)
 let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
 
 func workerConfiguration(
-    topics: TopicNames = topics,
+    topics: TopicNames,
     guarantee: ProcessingGuarantee = .atLeastOnce
 ) -> PurserConfiguration {
     var configuration = PurserConfiguration(brokers: .servers(kafka.brokers))
@@ -102,12 +128,41 @@ func publish(_ records: [ProducerRecord]) async throws {
 
 // MARK: Fetcher: transaction/get after 50 ms
 
-var sandboxConfiguration = SandboxConfiguration(account: account, apiCredentials: apiKeyPair)
-sandboxConfiguration.port = 0
-sandboxConfiguration.seed = 1
-let (fetcherRate, directCallRate) = try await CalypsoSandbox.withRunning(sandboxConfiguration, logger: logger) { sandbox in
+/// What the fetcher part needs of a sandbox, in this process or in another.
+struct SandboxHandle: Sendable {
+    var baseURL: String
+    var simulateDeposit: @Sendable (SandboxDeposit) async throws -> SandboxDepositReceipt
+    var setFaults: @Sendable (SandboxFaults) async throws -> Void
+}
+
+struct FetcherFigures: Sendable {
+    var rate: Double
+    var directCallRate: Double
+    /// CPU time of this process and of the sandbox's process (when separate) while the fetcher ran.
+    var benchmarkCPU: Double
+    var sandboxCPU: Double?
+}
+
+/// Seconds of CPU (user and system) a process used so far, from `/proc/<process>/stat` (`self` for this one).
+func cpuSeconds(process: String = "self") -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+        let end = stat.lastIndex(of: ")")
+    else { return 0 }
+    // Fields after the command name start at field 3; utime and stime are fields 14 and 15, in clock ticks.
+    let fields = stat[stat.index(after: end)...].split(separator: " ")
+    let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// The fetcher on `webhookCount` funds-received webhooks against `sandbox`, then the same calls without the
+/// worker. `sandboxCPU` reads the sandbox process's CPU time when it runs apart.
+func measureFetcher(
+    sandbox: SandboxHandle,
+    topics: TopicNames,
+    sandboxCPU: (@Sendable () -> Double)?
+) async throws -> FetcherFigures {
     var clientConfiguration = CalypsoClient.Configuration(
-        baseURL: try await sandbox.baseURL(),
+        baseURL: sandbox.baseURL,
         account: account,
         credentials: apiKeyPair
     )
@@ -123,7 +178,7 @@ let (fetcherRate, directCallRate) = try await CalypsoSandbox.withRunning(sandbox
     var webhooks: [ProducerRecord] = []
     for index in 0..<webhookCount {
         let customer = customers[index % customerCount]
-        let receipt = try sandbox.simulateDeposit(
+        let receipt = try await sandbox.simulateDeposit(
             SandboxDeposit(customerId: customer, currency: "ETH", amount: try DecimalAmount("\(index + 1).25"))
         )
         let payload: JSONValue = [
@@ -149,7 +204,7 @@ let (fetcherRate, directCallRate) = try await CalypsoSandbox.withRunning(sandbox
     try await publish(webhooks)
     var faults = SandboxFaults()
     faults.apiLatency = apiLatency
-    try sandbox.setFaults(faults)
+    try await sandbox.setFaults(faults)
 
     // The same calls without the worker: maxInFlight tasks calling transaction/get back to back.
     let transactionIds = webhooks.prefix(4_096).map { record in
@@ -168,16 +223,65 @@ let (fetcherRate, directCallRate) = try await CalypsoSandbox.withRunning(sandbox
     }
     let directCallRate = Double(transactionIds.count) / ((ContinuousClock.now - callsStarted) / .seconds(1))
 
-    let configuration = workerConfiguration()
+    let configuration = workerConfiguration(topics: topics)
     let pipeline = PipelineWorkers(configuration: configuration, calypso: calypso, logger: logger)
     let process = WorkerProcess(configuration: configuration, logger: logger)
+    let cpuBefore = (cpuSeconds(), sandboxCPU?())
     let rate = try await measureOutput(
         of: try pipeline.services([.transactionFetcher], process: process),
         into: topics.transactions,
         expected: webhookCount
     )
+    let benchmarkCPU = cpuSeconds() - cpuBefore.0
+    let sandboxSeconds = sandboxCPU.map { $0() - (cpuBefore.1 ?? 0) }
     try await calypso.shutdown()
-    return (rate, directCallRate)
+    return FetcherFigures(
+        rate: rate,
+        directCallRate: directCallRate,
+        benchmarkCPU: benchmarkCPU,
+        sandboxCPU: sandboxSeconds
+    )
+}
+
+/// Runs `body` against a sandbox in a child process of this executable (`--serve-sandbox`), so the sandbox
+/// competes for the cores as another process would, not for this process's threads.
+func withChildSandbox<T>(
+    _ body: (SandboxHandle, _ cpu: @escaping @Sendable () -> Double) async throws -> T
+) async throws -> T {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    child.arguments = ["--serve-sandbox"]
+    let output = Pipe()
+    child.standardOutput = output
+    try child.run()
+    defer {
+        child.terminate()
+        child.waitUntilExit()
+    }
+    var line: [UInt8] = []
+    while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+        line.append(byte)
+    }
+    let control = SandboxControlClient(baseURL: String(decoding: line, as: UTF8.self))
+    let pid = child.processIdentifier
+    let handle = SandboxHandle(
+        baseURL: control.baseURL,
+        simulateDeposit: { try await control.simulateDeposit($0) },
+        setFaults: { try await control.setFaults($0) }
+    )
+    return try await body(handle) { cpuSeconds(process: String(pid)) }
+}
+
+let inProcess = try await CalypsoSandbox.withRunning(sandboxConfiguration(), logger: logger) { sandbox in
+    let handle = SandboxHandle(
+        baseURL: try await sandbox.baseURL(),
+        simulateDeposit: { try sandbox.simulateDeposit($0) },
+        setFaults: { try sandbox.setFaults($0) }
+    )
+    return try await measureFetcher(sandbox: handle, topics: makeTopics(prefix: "bench.fetch-in."), sandboxCPU: nil)
+}
+let childProcess = try await withChildSandbox { handle, cpu in
+    try await measureFetcher(sandbox: handle, topics: makeTopics(prefix: "bench.fetch-apart."), sandboxCPU: cpu)
 }
 let bound = Double(maxInFlight) / (apiLatency / .seconds(1))
 
@@ -233,10 +337,17 @@ await producer.shutdown()
 
 func figure(_ value: Double) -> String { String(format: "%8.0f", value) }
 print("WorkerBenchmark: embedded broker, \(partitions) partitions, WORKER_MAX_IN_FLIGHT=\(maxInFlight)")
-print("fetcher, transaction/get after 50 ms (\(webhookCount) webhooks): \(figure(fetcherRate)) records/s")
-print("  bound in-flight ÷ latency:                        \(figure(bound)) records/s")
-print("  the same calls from \(maxInFlight) tasks, no worker:         \(figure(directCallRate)) calls/s")
-print(String(format: "  ratio to the bound: %.2f (target ≥ 0.80, and ≥ 4000 records/s)", fetcherRate / bound))
+for (placement, figures) in [("sandbox in this process", inProcess), ("sandbox in a child process", childProcess)] {
+    print("fetcher, transaction/get after 50 ms (\(webhookCount) webhooks), \(placement):")
+    print("  fetcher:                                          \(figure(figures.rate)) records/s")
+    print("  bound in-flight ÷ latency:                        \(figure(bound)) records/s")
+    print("  the same calls from \(maxInFlight) tasks, no worker:         \(figure(figures.directCallRate)) calls/s")
+    print(String(format: "  ratio to the bound: %.2f (target ≥ 0.80, and ≥ 4000 records/s)", figures.rate / bound))
+    let perThousand = 1000 / Double(webhookCount)
+    var cpu = String(format: "  CPU per 1000 records: this process %.2f s", figures.benchmarkCPU * perThousand)
+    if let sandboxCPU = figures.sandboxCPU { cpu += String(format: ", sandbox process %.2f s", sandboxCPU * perThousand) }
+    print(cpu)
+}
 for (guarantee, rates) in [(ProcessingGuarantee.exactlyOnce, exactlyOnce), (.atLeastOnce, atLeastOnce)] {
     print("crediter, \(guarantee) (\(approvalCount) approvals):  \(figure(rates.crediter)) records/s")
     print("  plain consume of the same topic:                  \(figure(rates.consume)) records/s")
