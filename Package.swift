@@ -165,7 +165,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "PurserWorkers", "PurserRuntime", "PurserIngest", "PurserCLI", "PurserKafka", "PurserSchema", "PurserJSON",
-                "PurserTesting", "Calypso", "CalypsoSandbox", argumentParser, log, lifecycle,
+                "PurserTesting", "Calypso", "CalypsoSandbox", argumentParser, httpClient, log, lifecycle,
             ],
             swiftSettings: swiftSettings
         ),

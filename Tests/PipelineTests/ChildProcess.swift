@@ -1,7 +1,8 @@
 import Foundation
 import PurserTesting
 
-/// A built executable of this package run as a child process, its standard output kept line by line.
+/// A built executable of this package run as a child process, its standard output (and on request its
+/// standard error) kept line by line.
 final class ChildProcess: @unchecked Sendable {
     // @unchecked: `Process` is not Sendable; it is only touched from the test that owns this value, and
     // the output lines are guarded by `lock`.
@@ -28,12 +29,19 @@ final class ChildProcess: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    init(_ executable: URL, arguments: [String] = [], environment: [String: String]) throws {
+    /// - Parameter includingStandardError: Keep the log lines too (they go to standard error).
+    init(
+        _ executable: URL,
+        arguments: [String] = [],
+        environment: [String: String],
+        includingStandardError: Bool = false
+    ) throws {
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
+        if includingStandardError { process.standardError = output }
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             self?.append(handle.availableData)
         }
@@ -55,6 +63,13 @@ final class ChildProcess: @unchecked Sendable {
     func firstLine(timeout: Duration = .seconds(30)) async throws -> String {
         try await KafkaTesting.eventually(timeout: timeout) { lock.withLock { !lines.isEmpty } }
         return lock.withLock { lines[0] }
+    }
+
+    /// The first line containing `text`, waiting for it at most `timeout`.
+    func line(containing text: String, timeout: Duration = .seconds(30)) async throws -> String {
+        func found() -> String? { lock.withLock { lines.first { $0.contains(text) } } }
+        try await KafkaTesting.eventually(timeout: timeout) { found() != nil }
+        return found()!
     }
 
     var processIdentifier: Int32 { process.processIdentifier }
