@@ -1,6 +1,5 @@
 import Crdkafka
 import Dispatch
-import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -9,9 +8,8 @@ import Synchronization
 /// partitions, delivering records through ``records``.
 ///
 /// A dedicated thread polls librdkafka from creation until ``shutdown()``, so rebalance callbacks
-/// run there and never on Swift's cooperative pool. Fetched messages wait in a small buffer, still
-/// librdkafka's, and become ``ConsumerRecord``s in the task that reads ``records``; when the buffer is
-/// full, polling pauses until ``records`` is read again (as with any Kafka consumer, keep reading
+/// run there and never on Swift's cooperative pool. Fetched records wait in a small buffer; when it
+/// is full, polling pauses until ``records`` is read again (as with any Kafka consumer, keep reading
 /// within `max.poll.interval.ms`).
 ///
 /// Offsets: only what you store with ``storeOffset(of:)`` (records you finished) is committed,
@@ -47,11 +45,9 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     struct State {
-        /// Polled, not yet read: `buffer[head...]`.
-        var buffer: [FetchedMessage] = []
+        var buffer: [ConsumerRecord] = []
         var head = 0
-        /// The reader, waiting for a message, the end or a fatal error.
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiter: CheckedContinuation<ConsumerRecord?, any Error>?
         var isPollerWaitingForRoom = false
         var isClosed = false
         var fatalError: KafkaError?
@@ -63,59 +59,11 @@ public final class KafkaConsumer: Service, Sendable {
 
         var bufferedCount: Int { buffer.count - head }
 
-        /// Destroys the buffered messages of these partitions and makes those still in flight from the
-        /// poll thread stale.
         mutating func dropBuffered(of partitions: Set<TopicPartition>) {
-            var topics = TopicNames()
-            var kept: [FetchedMessage] = []
-            for fetched in buffer[head...] {
-                let message = fetched.message.pointee
-                if partitions.contains(TopicPartition(topics.name(of: message.rkt), message.partition)) {
-                    rd_kafka_message_destroy(fetched.message)
-                } else {
-                    kept.append(fetched)
-                }
-            }
-            buffer = kept
+            buffer = buffer[head...].filter { !partitions.contains($0.topicPartition) }
             head = 0
             for partition in partitions { epochs[partition, default: 0] += 1 }
         }
-
-        mutating func append(_ messages: some Collection<FetchedMessage>) {
-            // Forget what was read before growing, so the array stays about as long as the buffer.
-            if head > 0 && head >= buffer.count / 2 {
-                buffer.removeSubrange(..<head)
-                head = 0
-            }
-            buffer.append(contentsOf: messages)
-        }
-
-        /// The next message, or why there is none.
-        mutating func take() -> Next {
-            if let fatalError { return .failure(fatalError) }
-            guard head < buffer.count else { return isClosed ? .end : .wait }
-            let fetched = buffer[head]
-            head += 1
-            if head == buffer.count {
-                buffer.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            return .message(fetched)
-        }
-
-        /// Destroys every buffered message (they may not outlive the client).
-        mutating func destroyBuffered() {
-            for fetched in buffer[head...] { rd_kafka_message_destroy(fetched.message) }
-            buffer.removeAll()
-            head = 0
-        }
-    }
-
-    enum Next {
-        case message(FetchedMessage)
-        case end
-        case failure(KafkaError)
-        case wait
     }
 
     /// Records handed from the poll thread before it pauses.
@@ -178,7 +126,6 @@ public final class KafkaConsumer: Service, Sendable {
 
     deinit {
         pollThread.withLock { $0 }?.stop()
-        state.withLock { $0.destroyBuffered() }
     }
 
     // MARK: - Reading
@@ -195,51 +142,67 @@ public final class KafkaConsumer: Service, Sendable {
 
         public struct Iterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
-            var converter = RecordConverter()
 
             public mutating func next() async throws -> ConsumerRecord? {
-                try await consumer.nextRecord(converter: &converter)
+                try await consumer.nextRecord()
             }
         }
     }
 
-    private func nextRecord(converter: inout RecordConverter) async throws -> ConsumerRecord? {
-        while true {
-            let (next, wakePoller) = state.withLock { state in
-                let next = state.take()
-                // Only the call that wakes the poller clears the flag; clearing it earlier would leave the
-                // poller waiting out its whole timeout with the buffer already drained.
-                let wakePoller = state.isPollerWaitingForRoom && state.bufferedCount < Self.bufferLimit / 2
-                if wakePoller { state.isPollerWaitingForRoom = false }
-                return (next, wakePoller)
-            }
-            if wakePoller { roomAvailable.signal() }
-            switch next {
-            case .message(let fetched):
-                defer { rd_kafka_message_destroy(fetched.message) }
-                return converter.record(from: fetched.message)
-            case .end: return nil
-            case .failure(let error): throw error
-            case .wait:
-                if Task.isCancelled { return nil }
-                await waitForMessages()
-            }
+    private func nextRecord() async throws -> ConsumerRecord? {
+        enum Next {
+            case record(ConsumerRecord)
+            case end
+            case failure(KafkaError)
+            case wait
         }
-    }
-
-    /// Returns once a message is buffered, the consumer closed or failed, or the task is cancelled.
-    private func waitForMessages() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let isReady = state.withLock { state in
-                    let isReady = state.bufferedCount > 0 || state.isClosed || state.fatalError != nil || Task.isCancelled
-                    if !isReady { state.waiter = continuation }
-                    return isReady
+        func take(_ state: inout State) -> Next {
+            if let fatal = state.fatalError { return .failure(fatal) }
+            if state.bufferedCount > 0 {
+                let record = state.buffer[state.head]
+                state.head += 1
+                if state.head == state.buffer.count {
+                    state.buffer.removeAll(keepingCapacity: true)
+                    state.head = 0
                 }
-                if isReady { continuation.resume() }
+                return .record(record)
+            }
+            return state.isClosed ? .end : .wait
+        }
+        let (next, wakePoller) = state.withLock { state in
+            let next = take(&state)
+            // Only the call that wakes the poller clears the flag; clearing it earlier would leave the
+            // poller waiting out its whole timeout with the buffer already drained.
+            let wakePoller = state.isPollerWaitingForRoom && state.bufferedCount < Self.bufferLimit / 2
+            if wakePoller { state.isPollerWaitingForRoom = false }
+            return (next, wakePoller)
+        }
+        if wakePoller { roomAvailable.signal() }
+        switch next {
+        case .record(let record): return record
+        case .end: return nil
+        case .failure(let error): throw error
+        case .wait: break
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready = state.withLock { state -> Next in
+                    let next = take(&state)
+                    if case .wait = next {
+                        if Task.isCancelled { return .end }
+                        state.waiter = continuation
+                    }
+                    return next
+                }
+                switch ready {
+                case .record(let record): continuation.resume(returning: record)
+                case .end: continuation.resume(returning: nil)
+                case .failure(let error): continuation.resume(throwing: error)
+                case .wait: break
+                }
             }
         } onCancel: {
-            state.withLock { $0.waiter.take() }?.resume()
+            state.withLock { $0.waiter.take() }?.resume(returning: nil)
         }
     }
 
@@ -263,9 +226,9 @@ public final class KafkaConsumer: Service, Sendable {
         }
         var assignmentsSeen = assignments.value.load(ordering: .acquiring)
         guard let first = rd_kafka_consumer_poll(client.handle, 100) else { return }
-        var batch: [FetchedMessage] = []
+        var batch: [ConsumerRecord] = []
         var mustWait = false
-        var topics = TopicNames()
+        var converter = RecordConverter()
         var message: UnsafeMutablePointer<rd_kafka_message_t>? = first
         while let current = message {
             // Rebalance callbacks run inside the poll call that returned `current`. When that call assigned
@@ -275,7 +238,7 @@ public final class KafkaConsumer: Service, Sendable {
             let assignmentsNow = assignments.value.load(ordering: .acquiring)
             if assignmentsNow != assignmentsSeen {
                 assignmentsSeen = assignmentsNow
-                mustWait = handOver(batch, epochs: epochs, topics: &topics, state: state) || mustWait
+                mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
                 batch.removeAll(keepingCapacity: true)
                 state.withLock { state in
                     epochs.merge(state.epochsAtAssignment) { _, assigned in assigned }
@@ -290,52 +253,43 @@ public final class KafkaConsumer: Service, Sendable {
                 } else {
                     logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
                 }
-                rd_kafka_message_destroy(current)
             } else {
-                batch.append(FetchedMessage(message: current))
+                batch.append(converter.record(from: current))
             }
+            rd_kafka_message_destroy(current)
             message = batch.count < 1000 ? rd_kafka_consumer_poll(client.handle, 0) : nil
         }
-        mustWait = handOver(batch, epochs: epochs, topics: &topics, state: state) || mustWait
+        mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
         pollGate.signal()
         isGateHeld = false
         // Back-pressure: the reader is behind. Wait (bounded, so stopping stays prompt).
         if mustWait { _ = roomAvailable.wait(timeout: .now() + .milliseconds(100)) }
     }
 
-    /// Buffers the messages of `batch` that are still current (their partition assigned, not sought or
-    /// revoked since `epochs` was taken) and destroys the others, waking a waiting reader; returns whether
-    /// the buffer is full.
-    private static func handOver(
-        _ batch: [FetchedMessage],
-        epochs: [TopicPartition: Int],
-        topics: inout TopicNames,
-        state: LockedState<State>
-    ) -> Bool {
+    /// Buffers the records of `batch` that are still current (their partition assigned, not sought or
+    /// revoked since `epochs` was taken), handing the first to a waiting reader; returns whether the
+    /// buffer is full.
+    private static func handOver(_ batch: [ConsumerRecord], epochs: [TopicPartition: Int], state: LockedState<State>) -> Bool {
         guard !batch.isEmpty else { return false }
-        var stale: [FetchedMessage] = []
-        let (waiter, isFull) = state.withLock { state in
-            // Messages arrive in runs of one partition: decide once per run, not once per message.
-            var run: (topic: OpaquePointer?, partition: Int32, isFresh: Bool)?
-            let fresh = batch.filter { fetched in
-                let message = fetched.message.pointee
-                let isFresh: Bool
-                if let run, run.topic == message.rkt, run.partition == message.partition {
-                    isFresh = run.isFresh
-                } else {
-                    let partition = TopicPartition(topics.name(of: message.rkt), message.partition)
-                    isFresh = state.assignment.contains(partition) && state.epochs[partition] == epochs[partition]
-                    run = (message.rkt, message.partition, isFresh)
+        let (handOver, isFull) = state.withLock { state in
+            // Records arrive in runs of one partition: decide once per run, not once per record.
+            var run: (partition: TopicPartition, isFresh: Bool)?
+            var fresh = batch.filter { record in
+                if let run, run.partition.partition == record.partition, run.partition.topic == record.topic {
+                    return run.isFresh
                 }
-                if !isFresh { stale.append(fetched) }
+                let partition = record.topicPartition
+                let isFresh = state.assignment.contains(partition) && state.epochs[partition] == epochs[partition]
+                run = (partition, isFresh)
                 return isFresh
-            }
-            state.append(fresh)
+            }[...]
+            var handOver: (CheckedContinuation<ConsumerRecord?, any Error>, ConsumerRecord)?
+            if !fresh.isEmpty, let waiter = state.waiter.take() { handOver = (waiter, fresh.removeFirst()) }
+            state.buffer.append(contentsOf: fresh)
             state.isPollerWaitingForRoom = state.bufferedCount >= bufferLimit
-            return (fresh.isEmpty ? nil : state.waiter.take(), state.isPollerWaitingForRoom)
+            return (handOver, state.isPollerWaitingForRoom)
         }
-        for fetched in stale { rd_kafka_message_destroy(fetched.message) }
-        waiter?.resume()
+        if let (waiter, record) = handOver { waiter.resume(returning: record) }
         return isFull
     }
 
@@ -508,7 +462,7 @@ public final class KafkaConsumer: Service, Sendable {
             state.isClosed = true
             return state.waiter.take()
         }
-        waiter?.resume()
+        waiter?.resume(returning: nil)
     }
 
     private static func record(_ error: KafkaError, in state: LockedState<State>, fatal: FatalErrorSignal, logger: Logger) {
@@ -521,7 +475,7 @@ public final class KafkaConsumer: Service, Sendable {
             state.fatalError = state.fatalError ?? error
             return state.waiter.take()
         }
-        waiter?.resume()
+        waiter?.resume(throwing: error)
         fatal.raise(error)
     }
 
@@ -586,36 +540,23 @@ public final class KafkaConsumer: Service, Sendable {
     }
 }
 
-/// A message polled from librdkafka, not yet destroyed. Its owner (the poll thread's batch, then the
-/// buffer, then the reader) is the only one to touch it, which is what makes passing it between threads safe.
-struct FetchedMessage: @unchecked Sendable {
-    let message: UnsafeMutablePointer<rd_kafka_message_t>
-}
-
-/// Topic names of messages, remembering the last one so a run of one topic makes a single `String`.
-struct TopicNames {
-    private var last: String?
-
-    mutating func name(of topic: OpaquePointer?) -> String {
-        let cName = rd_kafka_topic_name(topic)!
-        // Compared by content, not by handle: a handle's address may be reused for another topic.
-        if let last, last.withCString({ strcmp($0, cName) }) == 0 { return last }
-        let name = String(cString: cName)
-        last = name
-        return name
-    }
-}
-
-/// Copies librdkafka messages into ``ConsumerRecord``s.
+/// Copies librdkafka messages into ``ConsumerRecord``s, reusing topic names within a batch.
 struct RecordConverter {
-    private var topics = TopicNames()
+    private var lastTopic: (handle: OpaquePointer, name: String)?
 
     mutating func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumerRecord {
         let m = message.pointee
+        let topic: String
+        if let lastTopic, lastTopic.handle == m.rkt {
+            topic = lastTopic.name
+        } else {
+            topic = String(cString: rd_kafka_topic_name(m.rkt))
+            lastTopic = (m.rkt, topic)
+        }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         return ConsumerRecord(
-            topic: topics.name(of: m.rkt),
+            topic: topic,
             partition: m.partition,
             offset: m.offset,
             key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },

@@ -140,32 +140,6 @@ struct ProduceConsumeTests {
         await producer.shutdown()
     }
 
-    @Test("a reader slower than the broker gets every record once, in partition order")
-    func slowReader() async throws {
-        let topic = KafkaTesting.uniqueName("slow-reader")
-        let kafka = try KafkaTesting.startBroker(topics: [topic: 2])
-        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
-        // Three times what the consumer buffers before it stops polling.
-        let count = 6000
-        let sent = try await producer.send((0..<count).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: "k", value: "\($0)") })
-        #expect(sent.allSatisfy { (try? $0.get()) != nil })
-        await producer.shutdown()
-
-        let consumer = try KafkaConsumer(configuration: KafkaTesting.consumerConfiguration(kafka, groupID: nil), logger: KafkaTesting.logger)
-        try consumer.assign([0, 1].map { TopicPartitionOffset(topic, $0, offset: TopicPartitionOffset.beginning) })
-        var iterator = consumer.records.makeAsyncIterator()
-        var records = [try #require(try await iterator.next())]
-        // Give the poll thread time to fill its buffer and wait for room; the outcome must not depend on it.
-        try await Task.sleep(for: .milliseconds(500))
-        while records.count < count, let record = try await iterator.next() { records.append(record) }
-        for partition: Int32 in [0, 1] {
-            let ofPartition = records.filter { $0.partition == partition }
-            #expect(ofPartition.map(\.offset) == Array(0..<Int64(count / 2)))
-            #expect(ofPartition.map { String(decoding: $0.value ?? [], as: UTF8.self) } == (0..<count / 2).map { "\($0 * 2 + Int(partition))" })
-        }
-        await consumer.shutdown()
-    }
-
     @Test("a bad property is rejected, naming it")
     func badProperty() throws {
         var configuration = KafkaProducerConfiguration(bootstrapServers: ["127.0.0.1:1"])
