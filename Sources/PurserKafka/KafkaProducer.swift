@@ -73,11 +73,27 @@ public final class KafkaProducer: Service, Sendable {
         var offset: Int64
     }
 
+    /// When a timed send stops waiting.
+    private struct Deadline {
+        var instant: ContinuousClock.Instant
+        var timeout: Duration
+        var id: UInt
+    }
+
     private struct State {
         var lastID: UInt = 0
         var slots: [UInt: Slot] = [:]
         var batches: [UInt: Batch] = [:]
+        /// Timed sends by deadline; the poll thread fails those still waiting when theirs passes.
+        var deadlines: [Deadline] = []
         var isShutDown = false
+
+        /// Keeps ``deadlines`` sorted; sends share a timeout in practice, so the new one goes last.
+        mutating func add(_ deadline: Deadline) {
+            var index = deadlines.endIndex
+            while index > deadlines.startIndex, deadlines[index - 1].instant > deadline.instant { index -= 1 }
+            deadlines.insert(deadline, at: index)
+        }
     }
 
     let configuration: KafkaProducerConfiguration
@@ -107,7 +123,12 @@ public final class KafkaProducer: Service, Sendable {
         self.client = client
         self.state = state
         self.fatal = fatal
-        self.pollThread = PollThread(name: "kafka-producer-poll") { _ = rd_kafka_poll(client.handle, 100) }
+        // Deadlines are checked between polls, so a timed send gives up at most one poll timeout late:
+        // one thread for every deadline instead of a timer per send.
+        self.pollThread = PollThread(name: "kafka-producer-poll") {
+            _ = rd_kafka_poll(client.handle, 100)
+            Self.expireDeadlines(in: state, now: .now)
+        }
     }
 
     deinit { pollThread.stop() }
@@ -132,39 +153,24 @@ public final class KafkaProducer: Service, Sendable {
         try await send(record, deadline: (ContinuousClock.now + timeout, timeout))
     }
 
-    /// One awaited send, in the caller's task: the deadline is a timer that fails the wait, not a second
-    /// task racing the first, since ingest pays for this on every request.
+    /// One awaited send, in the caller's task. The deadline is enforced by the poll thread, not by a
+    /// timer or a second task per send, since ingest pays for this on every request.
     private func send(_ record: ProducerRecord, deadline: (instant: ContinuousClock.Instant, timeout: Duration)?) async throws -> DeliveryReport {
         let id = try state.withLock { state throws(KafkaError) -> UInt in
             if let fatal = fatal.error { throw fatal }
             if state.isShutDown { throw KafkaError.shutDown("producer") }
             state.lastID += 1
             state.slots[state.lastID] = .enqueued
+            if let deadline { state.add(Deadline(instant: deadline.instant, timeout: deadline.timeout, id: state.lastID)) }
             return state.lastID
         }
         do {
-            while let error = enqueue(record, as: .single(id)) {
-                guard error.code == .queueFull else { throw error }
-                if let deadline, ContinuousClock.now >= deadline.instant { throw Self.timedOut(after: deadline.timeout) }
-                try await Task.sleep(for: .milliseconds(1))
-            }
+            try await enqueueWaitingForRoom(record, as: .single(id), deadline: deadline)
         } catch {
             _ = state.withLock { $0.slots.removeValue(forKey: id) }
             throw error
         }
         let state = state
-        // Fails the wait if it is still on at the deadline; a no-op once the report came.
-        let expiry = deadline.map { deadline in
-            DispatchWorkItem {
-                let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
-                    guard case .awaiting(let continuation) = state.slots[id] else { return nil }
-                    state.slots[id] = nil
-                    return continuation
-                }
-                waiting?.resume(throwing: Self.timedOut(after: deadline.timeout))
-            }
-        }
-        defer { expiry?.cancel() }
         let delivered = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let ready = state.withLock { state -> Result<Delivered, any Error>? in
@@ -179,13 +185,7 @@ public final class KafkaProducer: Service, Sendable {
                         return .failure(CancellationError())
                     }
                 }
-                if let ready {
-                    continuation.resume(with: ready)
-                } else if let expiry, let deadline {
-                    let remaining = max(ContinuousClock.now.duration(to: deadline.instant), .zero).components
-                    let microseconds = Int(remaining.seconds) * 1_000_000 + Int(remaining.attoseconds / 1_000_000_000_000) + 1
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .microseconds(microseconds), execute: expiry)
-                }
+                if let ready { continuation.resume(with: ready) }
             }
         } onCancel: {
             let waiting = state.withLock { state -> CheckedContinuation<Delivered, any Error>? in
@@ -195,6 +195,43 @@ public final class KafkaProducer: Service, Sendable {
             waiting?.resume(throwing: CancellationError())
         }
         return DeliveryReport(topic: record.topic, partition: delivered.partition, offset: delivered.offset)
+    }
+
+    /// Hands a record to librdkafka, waiting while its local queue is full (until `deadline`, if any).
+    private func enqueueWaitingForRoom(
+        _ record: ProducerRecord,
+        as ticket: Ticket,
+        deadline: (instant: ContinuousClock.Instant, timeout: Duration)? = nil
+    ) async throws {
+        while let error = enqueue(record, as: ticket) {
+            guard error.code == .queueFull else { throw error }
+            if let deadline, ContinuousClock.now >= deadline.instant { throw Self.timedOut(after: deadline.timeout) }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// Fails the timed sends whose deadline passed before their delivery report came.
+    private static func expireDeadlines(in state: LockedState<State>, now: ContinuousClock.Instant) {
+        let expired = state.withLock { state -> [(CheckedContinuation<Delivered, any Error>, Duration)] in
+            guard let first = state.deadlines.first, first.instant <= now else { return [] }
+            let count = state.deadlines.prefix { $0.instant <= now }.count
+            var expired: [(CheckedContinuation<Delivered, any Error>, Duration)] = []
+            for deadline in state.deadlines.prefix(count) {
+                switch state.slots[deadline.id] {
+                case .awaiting(let continuation):
+                    state.slots[deadline.id] = nil
+                    expired.append((continuation, deadline.timeout))
+                case .enqueued:
+                    // Its sender has not suspended yet: it finds the timeout when it does.
+                    state.slots[deadline.id] = .delivered(.failure(timedOut(after: deadline.timeout)))
+                case .delivered, nil:
+                    break
+                }
+            }
+            state.deadlines.removeFirst(count)
+            return expired
+        }
+        for (continuation, timeout) in expired { continuation.resume(throwing: timedOut(after: timeout)) }
     }
 
     /// Hands a record to librdkafka and returns without waiting for the broker's answer.
@@ -209,10 +246,7 @@ public final class KafkaProducer: Service, Sendable {
             if let fatal = fatal.error { throw fatal }
             if state.isShutDown { throw KafkaError.shutDown("producer") }
         }
-        while let error = enqueue(record, as: .unawaited) {
-            guard error.code == .queueFull else { throw error }
-            try await Task.sleep(for: .milliseconds(1))
-        }
+        try await enqueueWaitingForRoom(record, as: .unawaited)
     }
 
     private static func timedOut(after timeout: Duration) -> KafkaError {
