@@ -113,8 +113,13 @@ struct WebhookEndpoint: Sendable {
 
     /// `application/json`, with or without parameters such as `charset`.
     static func isJSON(_ contentType: String?) -> Bool {
-        guard let mediaType = contentType?.split(separator: ";", maxSplits: 1).first else { return false }
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        guard let contentType else { return false }
+        // Bytes, not Foundation: this runs on every request.
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop(while: isSpace)
+        let trimmed = mediaType.prefix(mediaType.count - mediaType.reversed().prefix(while: isSpace).count)
+        let lowercased = { (byte: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte }
+        return trimmed.elementsEqual("application/json".utf8) { lowercased($0) == $1 }
     }
 }
 

@@ -205,7 +205,20 @@ private struct JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
         let start = position
         position += 1
-        var utf8: [UInt8] = []
+        // Most strings have no escape: take them in one piece.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let string = String(validating: bytes[position..<end], as: UTF8.self) else {
+                throw failure("string is not valid UTF-8", at: start)
+            }
+            position = end + 1
+            return string
+        }
+        var utf8 = Array(bytes[position..<end])
+        position = end
         while true {
             guard position < bytes.count else { throw failure("unterminated string", at: start) }
             let byte = bytes[position]

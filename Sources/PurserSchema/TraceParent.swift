@@ -51,14 +51,23 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
         (48...57).contains(byte) || (97...102).contains(byte)
     }
 
+    /// `count` random bytes as lowercase hex, not all zero (W3C: an all-zero id is invalid).
     private static func randomHex(bytes count: Int, using generator: inout some RandomNumberGenerator) -> String {
-        var hex = ""
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(count * 2)
         repeat {
-            hex = (0..<count).map { _ in
-                let byte = UInt8.random(in: 0...255, using: &generator)
-                return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-            }.joined()
-        } while !hex.contains { $0 != "0" }
-        return hex
+            hex.removeAll(keepingCapacity: true)
+            // Eight bytes per draw: a system generator's draw is a system call.
+            while hex.count < count * 2 {
+                var word = generator.next()
+                for _ in 0..<min(8, count - hex.count / 2) {
+                    hex.append(digits[Int(word >> 4 & 0xF)])
+                    hex.append(digits[Int(word & 0xF)])
+                    word >>= 8
+                }
+            }
+        } while hex.allSatisfy { $0 == UInt8(ascii: "0") }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

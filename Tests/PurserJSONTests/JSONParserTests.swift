@@ -38,6 +38,12 @@ import Testing
         #expect(value == .string("a\"b\\c/d\n\tA😀"))
     }
 
+    @Test func unescapedTextIsKeptByteForByte() throws {
+        let text = "héllo wörld 😀 \u{7F}"
+        #expect(try JSONValue(parsing: "\"\(text)\"") == .string(text))
+        #expect(try JSONValue(parsing: #"["plain","then\u0041 escape","é\n"]"#) == .array([.string("plain"), .string("thenA escape"), .string("é\n")]))
+    }
+
     @Test(arguments: [
         ("", 0, "unexpected end of input"),
         ("{\"a\":1,}", 7, "expected a member name"),

@@ -43,6 +43,17 @@ import Testing
         #expect(TraceParent.random().traceID != root.traceID)
     }
 
+    @Test func randomTraceParentsAreValidAndDistinct() {
+        let traces = (0..<1000).map { _ in TraceParent.random() }
+        #expect(traces.allSatisfy { $0.isValid })
+        #expect(Set(traces.compactMap(\.traceID)).count == traces.count)
+        // Every hex digit shows up in every position of the trace id: the bytes are not stuck.
+        for position in 0..<32 {
+            let digits = Set(traces.compactMap { $0.traceID.map { Array($0)[position] } })
+            #expect(digits.count == 16, "position \(position)")
+        }
+    }
+
     @Test(arguments: [
         "",
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",
