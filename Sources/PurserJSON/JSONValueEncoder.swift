@@ -104,10 +104,13 @@ private struct ValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func encodeValue<T: Encodable>(_ value: T) throws {
-        switch value {
-        case let json as JSONValue: node.content = .value(json)
-        case let decimal as Decimal: node.content = .value(.number(decimal.description))
-        default: try value.encode(to: self)
+        // Types compared before casting: a failed dynamic cast of every encoded value costs more.
+        if T.self == JSONValue.self, let json = value as? JSONValue {
+            node.content = .value(json)
+        } else if T.self == Decimal.self, let decimal = value as? Decimal {
+            node.content = .value(.number(decimal.description))
+        } else {
+            try value.encode(to: self)
         }
     }
 
