@@ -112,7 +112,7 @@ let package = Package(
         .target(name: "KafkaBaseline", path: "Benchmarks/KafkaBaseline", linkerSettings: [.linkedLibrary("rdkafka")]),
         .executableTarget(
             name: "KafkaBenchmark",
-            dependencies: ["PurserKafka", "KafkaBaseline", log],
+            dependencies: ["PurserKafka", "PurserTesting", "KafkaBaseline", log],
             path: "Benchmarks/KafkaBenchmark",
             swiftSettings: swiftSettings
         ),

@@ -11,6 +11,7 @@ import Foundation
 import KafkaBaseline
 import Logging
 import PurserKafka
+import PurserTesting
 
 let environment = ProcessInfo.processInfo.environment
 // The embedded broker keeps about 5 MiB per partition: 100 000 records of 1 KiB over 48 partitions (about 2 MiB each)
@@ -151,11 +152,6 @@ func swiftConsume(_ topic: String) async throws -> ConsumeRun {
     precondition(bytes == recordCount * recordSize)
     await consumer.shutdown()
     return ConsumeRun(rate: rate(elapsed), cpuPerRecord: cpuSeconds * 1e6 / Double(recordCount))
-}
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 /// Paired runs: `swift[i]` ran right next to `baseline[i]`.
