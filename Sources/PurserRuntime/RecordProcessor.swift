@@ -40,9 +40,16 @@ struct RecordProcessor<C: Clock<Duration>>: Sendable {
 
     func process(_ record: InputRecord) async -> Outcome {
         var logger = logger
-        logger[metadataKey: LoggingKeys.topic] = .string(record.topic)
-        logger[metadataKey: LoggingKeys.partition] = .stringConvertible(record.partition)
-        logger[metadataKey: LoggingKeys.offset] = .stringConvertible(record.offset)
+        // One assignment: a log handler may render its metadata on every change (swift-log's stream
+        // handler does), and this runs for every record.
+        logger.handler.metadata.merge(
+            [
+                LoggingKeys.topic: .string(record.topic),
+                LoggingKeys.partition: .stringConvertible(record.partition),
+                LoggingKeys.offset: .stringConvertible(record.offset),
+            ],
+            uniquingKeysWith: { $1 }
+        )
         let started = ContinuousClock.now
         defer { metrics.latency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started)) }
         do {
@@ -63,7 +70,7 @@ struct RecordProcessor<C: Clock<Duration>>: Sendable {
             ) { attempt in
                 try Task.checkCancellation()
                 var context = WorkerContext(logger: logger, attempt: attempt, partitions: partitions)
-                context.logger[metadataKey: LoggingKeys.attempt] = .stringConvertible(attempt)
+                if attempt > 1 { context.logger[metadataKey: LoggingKeys.attempt] = .stringConvertible(attempt) }
                 return try await worker.process(record, context: context)
             }
             metrics.processed.increment()
