@@ -42,6 +42,8 @@ struct Measurement {
     var seconds: Double
     var latencies: [Duration]
     var failures: Int
+    /// CPU of the whole process (clients and servers, the broker) per request answered.
+    var cpuMicrosecondsPerRequest: Double = .nan
 
     var perSecond: Double { Double(requests) / seconds }
 
@@ -85,6 +87,7 @@ func send(_ client: HTTPClient, port: Int) async -> Bool {
 /// Closed loop: `concurrency` clients, each sending its next request when the previous answered.
 func saturate(_ client: HTTPClient, port: Int, seconds: Double) async -> Measurement {
     let start = ContinuousClock.now
+    let startCPU = processCPUSeconds()
     let end = start + .milliseconds(Int(seconds * 1000))
     let results = await withTaskGroup(of: ([Duration], Int).self) { group in
         for _ in 0..<concurrency {
@@ -109,7 +112,14 @@ func saturate(_ client: HTTPClient, port: Int, seconds: Double) async -> Measure
     }
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Measurement(requests: results.0.count, seconds: seconds, latencies: results.0, failures: results.1)
+    let cpu = processCPUSeconds() - startCPU
+    return Measurement(
+        requests: results.0.count,
+        seconds: seconds,
+        latencies: results.0,
+        failures: results.1,
+        cpuMicrosecondsPerRequest: cpu * 1e6 / Double(max(results.0.count, 1))
+    )
 }
 
 /// Open loop at a fixed rate: latency counts from when a request was due, so a slow server cannot
@@ -236,13 +246,30 @@ try await withServices([producer, ingest, baseline]) {
     }
     let ratios = rounds.map { $0.full.perSecond / $0.plain.perSecond }
     for (index, round) in rounds.enumerated() {
-        print(String(format: "round %d: baseline %.0f/s, ingest %.0f/s, ratio %.2f", index + 1, round.plain.perSecond, round.full.perSecond, ratios[index]))
+        print(
+            String(
+                format: "round %d: baseline %.0f/s (%.0f µs CPU/request), ingest %.0f/s (%.0f µs CPU/request), ratio %.2f",
+                index + 1,
+                round.plain.perSecond,
+                round.plain.cpuMicrosecondsPerRequest,
+                round.full.perSecond,
+                round.full.cpuMicrosecondsPerRequest,
+                ratios[index]
+            )
+        )
     }
     let plain = rounds.sorted { $0.plain.perSecond < $1.plain.perSecond }[rounds.count / 2].plain
     let full = rounds.sorted { $0.full.perSecond < $1.full.perSecond }[rounds.count / 2].full
     report("baseline (plain 200 route), saturated, median round", plain)
     report("ingest (verify + Kafka ack), saturated, median round", full)
     print(String(format: "ratio ingest/baseline: %.2f, median of the rounds (target >= 0.5)", median(ratios)))
+    print(
+        String(
+            format: "CPU per request (whole process, median): baseline %.0f µs, ingest %.0f µs",
+            median(rounds.map(\.plain.cpuMicrosecondsPerRequest)),
+            median(rounds.map(\.full.cpuMicrosecondsPerRequest))
+        )
+    )
     guard full.perSecond > 0 else { return }
     let half = await atRate(client, port: ingestPort, perSecond: full.perSecond / 2, seconds: measureSeconds)
     report(String(format: "ingest at half saturation (%.0f/s)", full.perSecond / 2), half)

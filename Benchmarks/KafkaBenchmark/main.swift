@@ -64,12 +64,6 @@ func rate(_ elapsed: Duration) -> Double {
 }
 
 /// CPU time used so far by the whole process: every thread of the client and of the embedded broker.
-func processCPUSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-}
-
 /// One consumer's run: records per second, and CPU microseconds per record over the same span.
 struct ConsumeRun {
     var rate: Double
