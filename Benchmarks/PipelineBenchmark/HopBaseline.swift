@@ -8,6 +8,10 @@ import PurserKafka
 /// the same number of hops as webhook→credit.
 struct HopBaseline {
     static let hops = 4
+    /// Records sent and awaited before the clock starts, like the pipeline's warm-up deposits: without
+    /// them the first records wait for every consumer's first fetch, seconds at the start of a run.
+    static let warmUpRecords = 200
+    private static let warmUpValue = Array("warm-up".utf8)
     let partitions: Int
     let logger: Logger
 
@@ -27,6 +31,7 @@ struct HopBaseline {
 
         let relays = try topics.dropLast().map { try reader(of: $0, kafka) }
         let sink = try reader(of: topics[topics.count - 1], kafka)
+        let (warmedUp, warmUpDone) = AsyncStream.makeStream(of: Never.self)
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             for (consumer, to) in zip(relays, topics.dropFirst()) {
                 group.addTask {
@@ -44,8 +49,14 @@ struct HopBaseline {
                 var latencies: [Double] = []
                 var first: Double?
                 var last = 0.0
+                var warmUpSeen = 0
                 for try await record in sink.records {
                     let now = Date().timeIntervalSince1970
+                    guard record.value != Self.warmUpValue else {
+                        warmUpSeen += 1
+                        if warmUpSeen == Self.warmUpRecords { warmUpDone.finish() }
+                        continue
+                    }
                     let sent = Double(String(decoding: record.value ?? [], as: UTF8.self)) ?? now
                     first = first ?? sent
                     last = now
@@ -54,6 +65,13 @@ struct HopBaseline {
                 }
                 return Result(latencies: latencies, perSecond: Double(count) / (last - (first ?? last)))
             }
+            try await withThrowingDiscardingTaskGroup { sends in
+                for index in 0..<Self.warmUpRecords {
+                    let record = ProducerRecord(topic: topics[0], key: Array("customer-\(index % 100)".utf8), value: Self.warmUpValue)
+                    sends.addTask { _ = try await producer.send(record) }
+                }
+            }
+            for await _ in warmedUp {}
             let start = ContinuousClock.now
             try await withThrowingDiscardingTaskGroup { sends in
                 for index in 0..<count {
