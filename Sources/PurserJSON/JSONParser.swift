@@ -100,9 +100,11 @@ private struct JSONParser {
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         defer { depth -= 1 }
-        // A set keeps the duplicate check linear: a hostile body may hold many thousands of members.
+        // Small objects are checked for duplicate names by comparison, larger ones with a set, so the
+        // check stays linear for a hostile body with many thousands of members.
         var members: [JSONObject.Member] = []
         var keys: Set<String> = []
+        let linearCheckLimit = 16
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             return .object(JSONObject())
@@ -113,7 +115,14 @@ private struct JSONParser {
             }
             let keyOffset = position
             let key = try parseString()
-            guard keys.insert(key).inserted else { throw failure("duplicate member name \"\(key)\"", at: keyOffset) }
+            let isDuplicate: Bool
+            if members.count < linearCheckLimit {
+                isDuplicate = members.contains { $0.key == key }
+            } else {
+                if keys.isEmpty { keys = Set(members.map(\.key)) }
+                isDuplicate = !keys.insert(key).inserted
+            }
+            guard !isDuplicate else { throw failure("duplicate member name \"\(key)\"", at: keyOffset) }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
                 throw failure("unexpected \(describeCurrent()), expected ':'")
@@ -207,11 +216,13 @@ private struct JSONParser {
         position += 1
         // Most strings have no escape: take them in one piece.
         var end = position
+        var isASCII = true
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            isASCII = isASCII && bytes[end] < 0x80
             end += 1
         }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            guard let string = String(validating: bytes[position..<end], as: UTF8.self) else {
+            guard let string = Self.string(bytes[position..<end], isASCII: isASCII) else {
                 throw failure("string is not valid UTF-8", at: start)
             }
             position = end + 1
@@ -225,7 +236,7 @@ private struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                guard let string = String(validating: utf8, as: UTF8.self) else {
+                guard let string = Self.string(utf8[...], isASCII: false) else {
                     throw failure("string is not valid UTF-8", at: start)
                 }
                 return string
@@ -239,6 +250,13 @@ private struct JSONParser {
                 position += 1
             }
         }
+    }
+
+    /// The UTF-8 bytes as a string, `nil` when they are not valid UTF-8. ASCII needs no validation,
+    /// and the generic validating initializer costs runtime type lookups on every call.
+    static func string(_ utf8: ArraySlice<UInt8>, isASCII: Bool) -> String? {
+        if isASCII { return String(decoding: utf8, as: UTF8.self) }
+        return String(validating: utf8, as: UTF8.self)
     }
 
     mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONParseError) {

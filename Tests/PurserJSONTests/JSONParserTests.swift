@@ -75,6 +75,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 15, 16, 17, 39])
+    func duplicateNamesAreFoundInObjectsOfAnySize(duplicateAt index: Int) throws {
+        let names = (0..<40).map { $0 == index ? "m0" : "m\($0)" }
+        let text = "{" + names.map { "\"\($0)\":1" }.joined(separator: ",") + "}"
+        let bytes = Array(text.utf8)
+        let secondM0 = bytes.indices.filter { bytes[$0...].starts(with: #""m0""#.utf8) }[1]
+        #expect(throws: JSONParseError(offset: secondM0, reason: "duplicate member name \"m0\"")) {
+            try JSONValue(parsing: text)
+        }
+        let unique = "{" + (0..<40).map { "\"m\($0)\":1" }.joined(separator: ",") + "}"
+        #expect(try JSONValue(parsing: unique).objectValue?.keys.count == 40)
+    }
+
     @Test func invalidUTF8IsRejected() {
         let bytes: [UInt8] = [UInt8(ascii: "\""), 0xC3, 0x28, UInt8(ascii: "\"")]
         #expect(throws: JSONParseError(offset: 0, reason: "string is not valid UTF-8")) {
