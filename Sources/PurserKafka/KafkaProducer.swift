@@ -85,14 +85,28 @@ public final class KafkaProducer: Service, Sendable {
         var slots: [UInt: Slot] = [:]
         var batches: [UInt: Batch] = [:]
         /// Timed sends by deadline; the poll thread fails those still waiting when theirs passes.
+        /// Entries before `firstDeadline` have passed; they are dropped in bulk, not one shift each.
         var deadlines: [Deadline] = []
+        var firstDeadline = 0
         var isShutDown = false
 
         /// Keeps ``deadlines`` sorted; sends share a timeout in practice, so the new one goes last.
         mutating func add(_ deadline: Deadline) {
             var index = deadlines.endIndex
-            while index > deadlines.startIndex, deadlines[index - 1].instant > deadline.instant { index -= 1 }
+            while index > firstDeadline, deadlines[index - 1].instant > deadline.instant { index -= 1 }
             deadlines.insert(deadline, at: index)
+        }
+
+        /// Marks the deadlines up to `now` as passed and returns them.
+        mutating func takeDeadlines(upTo now: ContinuousClock.Instant) -> ArraySlice<Deadline> {
+            let start = firstDeadline
+            while firstDeadline < deadlines.count, deadlines[firstDeadline].instant <= now { firstDeadline += 1 }
+            let passed = deadlines[start..<firstDeadline]
+            if firstDeadline > 64, firstDeadline * 2 > deadlines.count {
+                deadlines.removeFirst(firstDeadline)
+                firstDeadline = 0
+            }
+            return passed
         }
     }
 
@@ -213,10 +227,8 @@ public final class KafkaProducer: Service, Sendable {
     /// Fails the timed sends whose deadline passed before their delivery report came.
     private static func expireDeadlines(in state: LockedState<State>, now: ContinuousClock.Instant) {
         let expired = state.withLock { state -> [(CheckedContinuation<Delivered, any Error>, Duration)] in
-            guard let first = state.deadlines.first, first.instant <= now else { return [] }
-            let count = state.deadlines.prefix { $0.instant <= now }.count
             var expired: [(CheckedContinuation<Delivered, any Error>, Duration)] = []
-            for deadline in state.deadlines.prefix(count) {
+            for deadline in state.takeDeadlines(upTo: now) {
                 switch state.slots[deadline.id] {
                 case .awaiting(let continuation):
                     state.slots[deadline.id] = nil
@@ -228,7 +240,6 @@ public final class KafkaProducer: Service, Sendable {
                     break
                 }
             }
-            state.deadlines.removeFirst(count)
             return expired
         }
         for (continuation, timeout) in expired { continuation.resume(throwing: timedOut(after: timeout)) }

@@ -69,4 +69,38 @@ struct BrokerFaultTests {
         try kafka.setRoundTripTime(.zero)
         await producer.shutdown()
     }
+
+    @Test("hundreds of sends with mixed deadlines on a slow broker each give up by its own deadline")
+    func manySwiftDeadlines() async throws {
+        let topic = KafkaTesting.uniqueName("slow-many")
+        let kafka = try KafkaTesting.startBroker(topics: [topic: 1])
+        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
+        _ = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "warm-up"))
+        try kafka.setRoundTripTime(.seconds(3))
+        let timeouts: [Duration] = (0..<300).map { $0.isMultiple(of: 3) ? .milliseconds(700) : .milliseconds(300) }
+        let outcomes = await withTaskGroup(of: (Duration, Duration, KafkaError.Code?).self) { group in
+            for (index, timeout) in timeouts.enumerated() {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    do {
+                        _ = try await producer.send(ProducerRecord(topic: topic, key: "k\(index)", value: "slow"), timeout: timeout)
+                        return (timeout, start.duration(to: .now), nil)
+                    } catch {
+                        return (timeout, start.duration(to: .now), (error as? KafkaError)?.code)
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == timeouts.count)
+        // Timed out (the broker answers only after 3 s), and never before its own deadline.
+        for (timeout, waited, code) in outcomes {
+            #expect(code == .timedOut)
+            #expect(waited >= timeout)
+        }
+        try kafka.setRoundTripTime(.zero)
+        let report = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "after"), timeout: .seconds(20))
+        #expect(report.offset >= 1)
+        await producer.shutdown()
+    }
 }
