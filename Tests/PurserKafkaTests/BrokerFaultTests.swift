@@ -54,13 +54,19 @@ struct BrokerFaultTests {
         await producer.shutdown()
     }
 
-    @Test("a send waiting for a slow broker can be abandoned by its deadline")
-    func swiftDeadline() async throws {
+    /// A producer that has delivered one record (so it is connected), then a broker answering after `roundTrip`.
+    private func connectedProducerOnSlowBroker(roundTrip: Duration) async throws -> (EmbeddedKafka, KafkaProducer, String) {
         let topic = KafkaTesting.uniqueName("slow")
         let kafka = try KafkaTesting.startBroker(topics: [topic: 1])
         let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
         _ = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "warm-up"))
-        try kafka.setRoundTripTime(.seconds(2))
+        try kafka.setRoundTripTime(roundTrip)
+        return (kafka, producer, topic)
+    }
+
+    @Test("a send waiting for a slow broker can be abandoned by its deadline")
+    func swiftDeadline() async throws {
+        let (kafka, producer, topic) = try await connectedProducerOnSlowBroker(roundTrip: .seconds(2))
         let error = try await #require(throws: KafkaError.self) {
             _ = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "slow"), timeout: .milliseconds(300))
         }
@@ -72,11 +78,7 @@ struct BrokerFaultTests {
 
     @Test("hundreds of sends with mixed deadlines on a slow broker each give up by its own deadline")
     func manySwiftDeadlines() async throws {
-        let topic = KafkaTesting.uniqueName("slow-many")
-        let kafka = try KafkaTesting.startBroker(topics: [topic: 1])
-        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
-        _ = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "warm-up"))
-        try kafka.setRoundTripTime(.seconds(3))
+        let (kafka, producer, topic) = try await connectedProducerOnSlowBroker(roundTrip: .seconds(3))
         let timeouts: [Duration] = (0..<300).map { $0.isMultiple(of: 3) ? .milliseconds(700) : .milliseconds(300) }
         let outcomes = await withTaskGroup(of: (Duration, Duration, KafkaError.Code?).self) { group in
             for (index, timeout) in timeouts.enumerated() {
