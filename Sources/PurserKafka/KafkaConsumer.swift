@@ -379,12 +379,32 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
-    /// The offset of the next record this consumer will read from each partition.
-    public func position(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartitionOffset] {
-        let list = PartitionList.make(partitions)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_position(client.handle, list), "position")
-        return PartitionList.elements(list)
+    /// The offset of the next record the reader of ``records`` will get from each partition.
+    ///
+    /// librdkafka's own position also counts the records the poll thread has fetched into the buffer but
+    /// nobody has read yet; for a partition with buffered records, the first one's offset is the answer.
+    public func position(_ partitions: [TopicPartition]) async throws -> [TopicPartitionOffset] {
+        let client = client
+        let state = state
+        let pollGate = pollGate
+        return try await runBlocking {
+            // With the poll thread out of librdkafka, a fetched record is in the buffer or not handed out yet.
+            pollGate.wait()
+            defer { pollGate.signal() }
+            let list = PartitionList.make(partitions)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try KafkaError.check(rd_kafka_position(client.handle, list), "position")
+            let positions = PartitionList.elements(list)
+            return state.withLock { state in
+                var firstBuffered: [TopicPartition: Int64] = [:]
+                for record in state.buffer[state.head...] where firstBuffered[record.topicPartition] == nil {
+                    firstBuffered[record.topicPartition] = record.offset
+                }
+                return positions.map { position in
+                    firstBuffered[position.topicPartition].map { TopicPartitionOffset(position.topicPartition, offset: $0) } ?? position
+                }
+            }
+        }
     }
 
     /// Moves the read position of assigned partitions; records fetched before are not delivered.

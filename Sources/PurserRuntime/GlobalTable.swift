@@ -89,7 +89,7 @@ public final class GlobalTable<Value: Sendable>: Service, ReadinessReporting, Se
             if let record = try await consumer.nextRecord(within: Self.idleCheck) {
                 apply(InputRecord(record))
             } else {
-                let positions = try consumer.position(partitions).map { ($0.topicPartition.partition, $0.offset) }
+                let positions = try await consumer.position(partitions).map { ($0.topicPartition.partition, $0.offset) }
                 resume(state.withLock { $0.advance(to: positions) })
             }
         }

@@ -109,6 +109,28 @@ struct ProduceConsumeTests {
         await producer.shutdown()
     }
 
+    @Test("the position is the next record the reader gets, not what was fetched ahead into the buffer")
+    func positionFollowsTheReader() async throws {
+        let topic = KafkaTesting.uniqueName("position")
+        let kafka = try KafkaTesting.startBroker(topics: [topic: 2])
+        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
+        _ = try await producer.send((0..<200).map { ProducerRecord(topic: topic, partition: 0, key: "k", value: "v\($0)") })
+        var configuration = KafkaTesting.consumerConfiguration(kafka, groupID: nil)
+        configuration.fetchMaxWait = EmbeddedKafka.clientFetchMaxWait
+        let consumer = try KafkaConsumer(configuration: configuration, logger: KafkaTesting.logger)
+        let partitions = [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+        try consumer.assign(partitions.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
+        let read = try await KafkaTesting.collect(5, from: consumer)
+        #expect(read.map(\.offset) == Array(0..<5))
+        // Let the poll thread fetch the rest ahead of the reader.
+        try await Task.sleep(for: .milliseconds(500))
+        let positions = try await consumer.position(partitions)
+        #expect(positions.first { $0.topicPartition.partition == 0 }?.offset == 5)
+        #expect(try await KafkaTesting.collect(1, from: consumer).map(\.offset) == [5])
+        await consumer.shutdown()
+        await producer.shutdown()
+    }
+
     @Test("sending to a topic the broker does not have fails with a typed error")
     func unknownTopic() async throws {
         let kafka = try KafkaTesting.startBroker()
