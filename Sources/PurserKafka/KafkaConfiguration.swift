@@ -97,8 +97,10 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var commitsOnRevoke = true
     /// `fetch.wait.max.ms`: how long the broker may hold a fetch that found no records. A real broker
     /// answers as soon as records arrive; the embedded broker holds it for the whole wait regardless, so
-    /// its clients want a short one. Default: 500 ms (librdkafka's).
-    public var fetchMaxWait: Duration = .milliseconds(500)
+    /// its clients want a short one. Default: ``defaultFetchMaxWait``.
+    public var fetchMaxWait: Duration = Self.defaultFetchMaxWait
+    /// librdkafka's own default `fetch.wait.max.ms`, 500 ms.
+    public static let defaultFetchMaxWait = Duration.milliseconds(500)
 
     public init(bootstrapServers: [String], groupID: String?) {
         client = KafkaClientOptions(bootstrapServers: bootstrapServers)

@@ -49,7 +49,7 @@ public struct PurserConfiguration: Sendable {
     public init(brokers: KafkaBrokers) {
         self.brokers = brokers
         self.processingGuarantee = brokers.isEmbedded ? .atLeastOnce : .exactlyOnce
-        self.fetchMaxWait = brokers.isEmbedded ? EmbeddedKafka.clientFetchMaxWait : .milliseconds(500)
+        self.fetchMaxWait = brokers.isEmbedded ? EmbeddedKafka.clientFetchMaxWait : KafkaConsumerConfiguration.defaultFetchMaxWait
     }
 }
 
