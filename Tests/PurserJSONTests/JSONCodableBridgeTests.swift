@@ -116,4 +116,36 @@ private struct Measurement: Codable {
         #expect(elements.last == .number("49999"))
         #expect(try JSONValueDecoder().decode([String: [Int]].self, from: encoded) == ["numbers": numbers])
     }
+
+    /// Encodes `count` members named m0, m1, … and then m`repeated` again with -1.
+    struct ManyMembers: Encodable {
+        var count: Int
+        var repeated: Int
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: AnyKey.self)
+            for index in 0..<count { try container.encode(index, forKey: AnyKey("m\(index)")) }
+            try container.encode(-1, forKey: AnyKey("m\(repeated)"))
+        }
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    @Test(arguments: [(3, 1), (16, 15), (17, 0), (17, 16), (20_000, 12_345)])
+    func objectsOfAnySizeKeepOrderAndOneMemberPerName(count: Int, repeated: Int) throws {
+        guard case .object(let object)? = try JSONValueEncoder().encode(ManyMembers(count: count, repeated: repeated)) as JSONValue?
+        else {
+            Issue.record("expected an object")
+            return
+        }
+        #expect(object.keys == (0..<count).map { "m\($0)" }, "encoding order, a name encoded twice kept in its first place")
+        #expect(object["m\(repeated)"] == .number("-1"), "the later value wins")
+        #expect(object["m\((repeated + 1) % count)"] == .number("\((repeated + 1) % count)"))
+    }
 }
