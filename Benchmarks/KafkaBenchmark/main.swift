@@ -63,7 +63,6 @@ func rate(_ elapsed: Duration) -> Double {
     Double(recordCount) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
-/// CPU time used so far by the whole process: every thread of the client and of the embedded broker.
 /// One consumer's run: records per second, and CPU microseconds per record over the same span.
 struct ConsumeRun {
     var rate: Double

@@ -143,9 +143,9 @@ struct FetcherFigures: Sendable {
     var sandboxCPU: Double?
 }
 
-/// Seconds of CPU (user and system) a process used so far, from `/proc/<process>/stat` (`self` for this one).
-func cpuSeconds(process: String = "self") -> Double {
-    guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+/// Seconds of CPU (user and system) another process used so far, from `/proc/<pid>/stat`.
+func cpuSeconds(ofProcess pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let end = stat.lastIndex(of: ")")
     else { return 0 }
     // Fields after the command name start at field 3; utime and stime are fields 14 and 15, in clock ticks.
@@ -226,13 +226,13 @@ func measureFetcher(
     let configuration = workerConfiguration(topics: topics)
     let pipeline = PipelineWorkers(configuration: configuration, calypso: calypso, logger: logger)
     let process = WorkerProcess(configuration: configuration, logger: logger)
-    let cpuBefore = (cpuSeconds(), sandboxCPU?())
+    let cpuBefore = (processCPUSeconds(), sandboxCPU?())
     let rate = try await measureOutput(
         of: try pipeline.services([.transactionFetcher], process: process),
         into: topics.transactions,
         expected: webhookCount
     )
-    let benchmarkCPU = cpuSeconds() - cpuBefore.0
+    let benchmarkCPU = processCPUSeconds() - cpuBefore.0
     let sandboxSeconds = sandboxCPU.map { $0() - (cpuBefore.1 ?? 0) }
     try await calypso.shutdown()
     return FetcherFigures(
@@ -269,7 +269,7 @@ func withChildSandbox<T>(
         simulateDeposit: { try await control.simulateDeposit($0) },
         setFaults: { try await control.setFaults($0) }
     )
-    return try await body(handle) { cpuSeconds(process: String(pid)) }
+    return try await body(handle) { cpuSeconds(ofProcess: pid) }
 }
 
 let inProcess = try await CalypsoSandbox.withRunning(sandboxConfiguration(), logger: logger) { sandbox in
@@ -311,10 +311,7 @@ func plainConsumeRate(of topic: String, count: Int) async throws -> Double {
 /// The crediter's rate and the plain consume's, on approvals of their own (so neither run sees the other's
 /// offsets or credits).
 func crediterRates(_ guarantee: ProcessingGuarantee) async throws -> (crediter: Double, consume: Double) {
-    let topics = TopicNames(prefix: "bench-\(guarantee).")
-    try kafka.createTopic(topics.depositsApproved, partitions: partitions)
-    try kafka.createTopic(topics.depositsCredited, partitions: partitions)
-    try kafka.createTopic(topics.deadLetter(worker: TopicNames.Worker.depositCrediter), partitions: 1)
+    let topics = try makeTopics(prefix: "bench-\(guarantee).")
     try await publish(
         try (0..<approvalCount).map { try Approvals.record(index: $0, customers: customerCount, topic: topics.depositsApproved) }
     )

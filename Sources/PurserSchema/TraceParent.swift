@@ -52,8 +52,10 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
     }
 
     /// `count` random bytes as lowercase hex, not all zero (W3C: an all-zero id is invalid).
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     private static func randomHex(bytes count: Int, using generator: inout some RandomNumberGenerator) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = hexDigits
         var hex: [UInt8] = []
         hex.reserveCapacity(count * 2)
         repeat {
