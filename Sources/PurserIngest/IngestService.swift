@@ -76,7 +76,8 @@ public struct IngestService: Service {
 
     /// The producer settings ingest wants: idempotent with `acks=all`; librdkafka gives up on a
     /// record when the publish timeout passes (so a record that went to the spool is not also
-    /// delivered late); a short linger, since every webhook waits for its acknowledgement.
+    /// delivered late); no linger, since every webhook waits for its acknowledgement (records sent
+    /// while earlier ones are in flight still travel together).
     public static func producerConfiguration(
         brokers: [String],
         publishTimeout: Duration,
@@ -86,7 +87,7 @@ public struct IngestService: Service {
         configuration.client.clientID = "purser-ingest"
         configuration.client.additionalProperties = properties
         configuration.messageTimeout = publishTimeout
-        configuration.linger = .milliseconds(1)
+        configuration.linger = .zero
         return configuration
     }
 
