@@ -58,18 +58,25 @@ struct WebhookEndpoint: Sendable {
         } catch {
             return refuse(.badRequest, "\(error)", size: body.count)
         }
-        var metadata: Logger.Metadata = [
-            LoggingKeys.eventId: "\(prepared.eventId)",
-            LoggingKeys.eventType: "\(prepared.eventType)",
-            LoggingKeys.size: "\(body.count)",
-        ]
+        // Built only when the line is logged: a published webhook logs at debug.
+        func metadata(outcome: String) -> Logger.Metadata {
+            [
+                LoggingKeys.eventId: "\(prepared.eventId)",
+                LoggingKeys.eventType: "\(prepared.eventType)",
+                LoggingKeys.size: "\(body.count)",
+                LoggingKeys.outcome: "\(outcome)",
+            ]
+        }
         do {
             let outcome = try await ingestor.accept(webhook, prepared: prepared)
-            metadata[LoggingKeys.outcome] = "\(outcome.rawValue)"
-            logger.log(level: outcome == .published ? .debug : .info, "webhook accepted", metadata: metadata)
+            logger.log(
+                level: outcome == .published ? .debug : .info,
+                "webhook accepted",
+                metadata: metadata(outcome: outcome.rawValue)
+            )
             return Response(status: .ok)
         } catch {
-            metadata[LoggingKeys.outcome] = "unavailable"
+            var metadata = metadata(outcome: "unavailable")
             metadata[LoggingKeys.error] = "\(error)"
             logger.error("webhook refused: neither published nor spooled", metadata: metadata)
             var headers = HTTPFields()

@@ -104,14 +104,21 @@ private struct ValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func encodeValue<T: Encodable>(_ value: T) throws {
-        // Types compared before casting: a failed dynamic cast of every encoded value costs more.
-        if T.self == JSONValue.self, let json = value as? JSONValue {
+        if let json = Self.direct(value) {
             node.content = .value(json)
-        } else if T.self == Decimal.self, let decimal = value as? Decimal {
-            node.content = .value(.number(decimal.description))
         } else {
             try value.encode(to: self)
         }
+    }
+
+    /// The JSON of a value that needs no encoder of its own: a ``JSONValue`` verbatim, a `Decimal`'s
+    /// exact digits, a string. Types are compared before casting: a failed dynamic cast of every
+    /// encoded value costs more.
+    static func direct<T: Encodable>(_ value: T) -> JSONValue? {
+        if T.self == JSONValue.self { return value as? JSONValue }
+        if T.self == String.self { return (value as? String).map(JSONValue.string) }
+        if T.self == Decimal.self { return (value as? Decimal).map { .number($0.description) } }
+        return nil
     }
 
     func child(_ node: EncodingNode, key: any CodingKey) -> ValueEncoder {
@@ -152,16 +159,16 @@ private struct SingleValueContainer: SingleValueEncodingContainer {
     func encode(_ value: String) { set(.string(value)) }
     func encode(_ value: Double) throws { try floatingPoint(value) }
     func encode(_ value: Float) throws { try floatingPoint(value) }
-    func encode(_ value: Int) { set(.number(String(value))) }
-    func encode(_ value: Int8) { set(.number(String(value))) }
-    func encode(_ value: Int16) { set(.number(String(value))) }
-    func encode(_ value: Int32) { set(.number(String(value))) }
-    func encode(_ value: Int64) { set(.number(String(value))) }
-    func encode(_ value: UInt) { set(.number(String(value))) }
-    func encode(_ value: UInt8) { set(.number(String(value))) }
-    func encode(_ value: UInt16) { set(.number(String(value))) }
-    func encode(_ value: UInt32) { set(.number(String(value))) }
-    func encode(_ value: UInt64) { set(.number(String(value))) }
+    func encode(_ value: Int) { set(.integer(value)) }
+    func encode(_ value: Int8) { set(.integer(value)) }
+    func encode(_ value: Int16) { set(.integer(value)) }
+    func encode(_ value: Int32) { set(.integer(value)) }
+    func encode(_ value: Int64) { set(.integer(value)) }
+    func encode(_ value: UInt) { set(.integer(value)) }
+    func encode(_ value: UInt8) { set(.integer(value)) }
+    func encode(_ value: UInt16) { set(.integer(value)) }
+    func encode(_ value: UInt32) { set(.integer(value)) }
+    func encode(_ value: UInt64) { set(.integer(value)) }
     func encode<T: Encodable>(_ value: T) throws { try encoder.encodeValue(value) }
 }
 
@@ -171,22 +178,31 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     func member(_ key: Key) -> ValueEncoder { encoder.child(encoder.node.member(key.stringValue), key: key) }
 
-    mutating func encodeNil(forKey key: Key) { member(key).node.content = .value(.null) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: String, forKey key: Key) throws { try member(key).encodeValue(value) }
+    /// Sets a member whose JSON is known without a child encoder (and its coding path): most members.
+    func set(_ value: JSONValue, forKey key: Key) { encoder.node.member(key.stringValue).content = .value(value) }
+
+    mutating func encodeNil(forKey key: Key) { set(.null, forKey: key) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        if let json = ValueEncoder.direct(value) {
+            set(json, forKey: key)
+        } else {
+            try member(key).encodeValue(value)
+        }
+    }
+    mutating func encode(_ value: Bool, forKey key: Key) { set(.bool(value), forKey: key) }
+    mutating func encode(_ value: String, forKey key: Key) { set(.string(value), forKey: key) }
     mutating func encode(_ value: Double, forKey key: Key) throws { try member(key).encodeValue(value) }
     mutating func encode(_ value: Float, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try member(key).encodeValue(value) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try member(key).encodeValue(value) }
+    mutating func encode(_ value: Int, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: Int8, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: Int16, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: Int32, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: Int64, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: UInt, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: UInt8, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) { set(.integer(value), forKey: key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) { set(.integer(value), forKey: key) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type,
@@ -216,22 +232,31 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         return encoder.child(encoder.node.appendElement(), key: AnyCodingKey(intValue: index))
     }
 
-    mutating func encodeNil() { next().node.content = .value(.null) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: Bool) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: String) throws { try next().encodeValue(value) }
+    /// Appends an element whose JSON is known without a child encoder (and its coding path).
+    func append(_ value: JSONValue) { encoder.node.appendElement().content = .value(value) }
+
+    mutating func encodeNil() { append(.null) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        if let json = ValueEncoder.direct(value) {
+            append(json)
+        } else {
+            try next().encodeValue(value)
+        }
+    }
+    mutating func encode(_ value: Bool) { append(.bool(value)) }
+    mutating func encode(_ value: String) { append(.string(value)) }
     mutating func encode(_ value: Double) throws { try next().encodeValue(value) }
     mutating func encode(_ value: Float) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: Int) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: Int8) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: Int16) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: Int32) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: Int64) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: UInt) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: UInt8) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: UInt16) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: UInt32) throws { try next().encodeValue(value) }
-    mutating func encode(_ value: UInt64) throws { try next().encodeValue(value) }
+    mutating func encode(_ value: Int) { append(.integer(value)) }
+    mutating func encode(_ value: Int8) { append(.integer(value)) }
+    mutating func encode(_ value: Int16) { append(.integer(value)) }
+    mutating func encode(_ value: Int32) { append(.integer(value)) }
+    mutating func encode(_ value: Int64) { append(.integer(value)) }
+    mutating func encode(_ value: UInt) { append(.integer(value)) }
+    mutating func encode(_ value: UInt8) { append(.integer(value)) }
+    mutating func encode(_ value: UInt16) { append(.integer(value)) }
+    mutating func encode(_ value: UInt32) { append(.integer(value)) }
+    mutating func encode(_ value: UInt64) { append(.integer(value)) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type
@@ -241,4 +266,9 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { next().unkeyedContainer() }
     mutating func superEncoder() -> any Encoder { next() }
+}
+
+extension JSONValue {
+    /// An integer's exact digits.
+    fileprivate static func integer(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
 }

@@ -11,6 +11,57 @@ private struct Webhook: Codable, Equatable {
     var data: JSONValue
 }
 
+/// One of each primitive, through each overload of the keyed and the unkeyed container.
+private struct Primitives: Encodable {
+    static let string = "a\"b\n\u{01}é"
+    static let decimal = Decimal(string: "1000000000.000000000000000001")!
+    static let json = try! JSONValue(parsing: #"{"b":1.10,"a":[]}"#)
+
+    func encode(to encoder: any Encoder) throws {
+        var members = encoder.container(keyedBy: AnyCodingKey.self)
+        var index = 0
+        func next() -> AnyCodingKey {
+            defer { index += 1 }
+            return AnyCodingKey(stringValue: "m\(index)")
+        }
+        try members.encodeNil(forKey: next())
+        try members.encode(true, forKey: next())
+        try members.encode(Self.string, forKey: next())
+        try members.encode(Int.min, forKey: next())
+        try members.encode(Int8.min, forKey: next())
+        try members.encode(Int16.max, forKey: next())
+        try members.encode(Int32.min, forKey: next())
+        try members.encode(Int64.max, forKey: next())
+        try members.encode(UInt.max, forKey: next())
+        try members.encode(UInt8.max, forKey: next())
+        try members.encode(UInt16.max, forKey: next())
+        try members.encode(UInt32.max, forKey: next())
+        try members.encode(UInt64.min, forKey: next())
+        try members.encode(0.5, forKey: next())
+        try members.encode(Float(-2), forKey: next())
+        try members.encode(Self.decimal, forKey: next())
+        try members.encode(Self.json, forKey: next())
+        var list = members.nestedUnkeyedContainer(forKey: AnyCodingKey(stringValue: "list"))
+        try list.encodeNil()
+        try list.encode(true)
+        try list.encode(Self.string)
+        try list.encode(Int.min)
+        try list.encode(Int8.min)
+        try list.encode(Int16.max)
+        try list.encode(Int32.min)
+        try list.encode(Int64.max)
+        try list.encode(UInt.max)
+        try list.encode(UInt8.max)
+        try list.encode(UInt16.max)
+        try list.encode(UInt32.max)
+        try list.encode(UInt64.min)
+        try list.encode(0.5)
+        try list.encode(Float(-2))
+        try list.encode(Self.decimal)
+        try list.encode(Self.json)
+    }
+}
+
 private struct Measurement: Codable {
     var value: Double
 }
@@ -86,6 +137,25 @@ private struct Measurement: Codable {
 
     @Test func nonFiniteDoublesCannotBeEncoded() {
         #expect(throws: EncodingError.self) { try JSONValueEncoder().encode(Measurement(value: .nan)) }
+    }
+
+    /// Every primitive as a member, as an element and alone, against the same text: members and
+    /// elements are written without a child encoder, values alone through the single-value container.
+    @Test func primitivesEncodeAlikeInEveryContainer() throws {
+        let expected = [
+            "null", "true", #""a\"b\n\u0001é""#, "-9223372036854775808", "-128", "32767", "-2147483648",
+            "9223372036854775807", "18446744073709551615", "255", "65535", "4294967295", "0", "0.5", "-2.0",
+            "1000000000.000000000000000001", #"{"b":1.10,"a":[]}"#,
+        ]
+        let members = expected.enumerated().map { #""m\#($0.offset)":\#($0.element)"# }.joined(separator: ",")
+        let text = try JSONValueEncoder().encode(Primitives()).jsonText
+        #expect(text == #"{\#(members),"list":[\#(expected.joined(separator: ","))]}"#)
+
+        let alone: [any Encodable] = [
+            Int?.none, true, Primitives.string, Int.min, Int8.min, Int16.max, Int32.min, Int64.max,
+            UInt.max, UInt8.max, UInt16.max, UInt32.max, UInt64.min, 0.5, Float(-2), Primitives.decimal, Primitives.json,
+        ]
+        #expect(try alone.map { try JSONValueEncoder().encode($0).jsonText } == expected)
     }
 
     @Test func collectionsAndOptionalsRoundTrip() throws {
