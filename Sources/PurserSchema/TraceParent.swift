@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A W3C Trace Context `traceparent` value: `00-<trace-id>-<parent-id>-<flags>`.
 ///
 /// Ingest starts a trace per webhook; each hop keeps the trace id and names its own span as the
@@ -10,11 +16,7 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
 
     /// A new sampled trace with random ids.
     public static func random() -> TraceParent {
-        var generator = SystemRandomNumberGenerator()
-        return TraceParent(
-            traceID: randomHex(bytes: 16, using: &generator),
-            parentID: randomHex(bytes: 8, using: &generator)
-        )
+        TraceParent(traceID: randomHex(bytes: 16), parentID: randomHex(bytes: 8))
     }
 
     private init(traceID: String, parentID: String) {
@@ -24,8 +26,7 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
     /// The same trace with a new random span as parent; a new trace when this value is invalid.
     public func childSpan() -> TraceParent {
         guard isValid, let traceID else { return .random() }
-        var generator = SystemRandomNumberGenerator()
-        return TraceParent(traceID: traceID, parentID: Self.randomHex(bytes: 8, using: &generator))
+        return TraceParent(traceID: traceID, parentID: Self.randomHex(bytes: 8))
     }
 
     /// The 32 hex digits of the trace id, when the value is valid.
@@ -51,25 +52,22 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
         (48...57).contains(byte) || (97...102).contains(byte)
     }
 
-    /// `count` random bytes as lowercase hex, not all zero (W3C: an all-zero id is invalid).
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func randomHex(bytes count: Int, using generator: inout some RandomNumberGenerator) -> String {
+    /// `count` random bytes as lowercase hex, not all zero (W3C: an all-zero id is invalid).
+    private static func randomHex(bytes count: Int) -> String {
         let digits = hexDigits
+        var bytes = [UInt8](repeating: 0, count: count)
+        repeat {
+            // One system call for all the bytes (the standard generator makes one per eight).
+            bytes.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, count) }
+        } while bytes.allSatisfy { $0 == 0 }
         var hex: [UInt8] = []
         hex.reserveCapacity(count * 2)
-        repeat {
-            hex.removeAll(keepingCapacity: true)
-            // Eight bytes per draw: a system generator's draw is a system call.
-            while hex.count < count * 2 {
-                var word = generator.next()
-                for _ in 0..<min(8, count - hex.count / 2) {
-                    hex.append(digits[Int(word >> 4 & 0xF)])
-                    hex.append(digits[Int(word & 0xF)])
-                    word >>= 8
-                }
-            }
-        } while hex.allSatisfy { $0 == UInt8(ascii: "0") }
+        for byte in bytes {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0xF)])
+        }
         return String(decoding: hex, as: UTF8.self)
     }
 }
