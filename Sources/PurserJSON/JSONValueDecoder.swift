@@ -36,27 +36,38 @@ struct AnyCodingKey: CodingKey {
 
 private struct ValueDecoder: Decoder {
     let value: JSONValue
-    let codingPath: [any CodingKey]
+    /// The path of the container holding the value, and the value's key in it: the whole path is built
+    /// only when asked for (an error, a nested container), not for every member decoded.
+    let parentPath: [any CodingKey]
+    let key: (any CodingKey)?
+    var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(value: JSONValue, parentPath: [any CodingKey], key: (any CodingKey)?) {
+        self.value = value
+        self.parentPath = parentPath
+        self.key = key
+    }
+
+    init(value: JSONValue, codingPath: [any CodingKey]) {
+        self.init(value: value, parentPath: codingPath, key: nil)
+    }
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if T.self == JSONValue.self { return value as! T }
+        if T.self == String.self { return try SingleValueContainer(decoder: self).decode(String.self) as! T }
         if T.self == Decimal.self { return try SingleValueContainer(decoder: self).decodeDecimal() as! T }
         return try T(from: self)
     }
 
-    func child(_ value: JSONValue, key: any CodingKey) -> ValueDecoder {
-        ValueDecoder(value: value, codingPath: codingPath + [key])
-    }
-
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let object) = value else { throw mismatch(JSONObject.self, value, codingPath) }
-        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, object: object))
+        return KeyedDecodingContainer(KeyedContainer<Key>(codingPath: codingPath, object: object))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .array(let elements) = value else { throw mismatch([JSONValue].self, value, codingPath) }
-        return UnkeyedContainer(decoder: self, elements: elements)
+        return UnkeyedContainer(codingPath: codingPath, elements: elements)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleValueContainer(decoder: self) }
@@ -137,9 +148,8 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
 }
 
 private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let decoder: ValueDecoder
+    let codingPath: [any CodingKey]
     let object: JSONObject
-    var codingPath: [any CodingKey] { decoder.codingPath }
     var allKeys: [Key] { object.keys.compactMap(Key.init(stringValue:)) }
 
     func contains(_ key: Key) -> Bool { object.contains(key.stringValue) }
@@ -151,25 +161,79 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
                 .init(codingPath: codingPath, debugDescription: "missing member \"\(key.stringValue)\"")
             )
         }
-        return decoder.child(value, key: key)
+        return ValueDecoder(value: value, parentPath: codingPath, key: key)
+    }
+
+    /// A scalar member, read without a decoder of its own.
+    func scalar(_ key: Key) throws -> SingleValueContainer { SingleValueContainer(decoder: try member(key)) }
+
+    /// A member neither absent nor `null`, found with one lookup (the default implementation makes three).
+    func present(_ key: Key) -> ValueDecoder? {
+        guard let value = object[key.stringValue], value != .null else { return nil }
+        return ValueDecoder(value: value, parentPath: codingPath, key: key)
     }
 
     func decodeNil(forKey key: Key) throws -> Bool { try member(key).value == .null }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try member(key).decodeValue(type) }
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try member(key).decodeValue(type) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try member(key).decodeValue(type) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try member(key).decodeValue(type) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try member(key).decodeValue(type) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try member(key).decodeValue(type) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try member(key).decodeValue(type) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try member(key).decodeValue(type) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try member(key).decodeValue(type) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try member(key).decodeValue(type) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try member(key).decodeValue(type) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try member(key).decodeValue(type) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try member(key).decodeValue(type) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try member(key).decodeValue(type) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try member(key).decodeValue(type) }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(key).decode(type) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try scalar(key).decode(type) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try scalar(key).decode(type) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try scalar(key).decode(type) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try scalar(key).decode(type) }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try scalar(key).decode(type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try scalar(key).decode(type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try scalar(key).decode(type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try scalar(key).decode(type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try scalar(key).decode(type) }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try scalar(key).decode(type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try scalar(key).decode(type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try scalar(key).decode(type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try scalar(key).decode(type) }
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        try present(key)?.decodeValue(type)
+    }
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Int32.Type, forKey key: Key) throws -> Int32? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: UInt.Type, forKey key: Key) throws -> UInt? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: UInt8.Type, forKey key: Key) throws -> UInt8? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: UInt16.Type, forKey key: Key) throws -> UInt16? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: UInt32.Type, forKey key: Key) throws -> UInt32? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
+    func decodeIfPresent(_ type: UInt64.Type, forKey key: Key) throws -> UInt64? {
+        try present(key).map { try SingleValueContainer(decoder: $0).decode(type) }
+    }
 
     func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type,
@@ -183,24 +247,23 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        decoder.child(object["super"] ?? .null, key: AnyCodingKey(stringValue: "super"))
+        ValueDecoder(value: object["super"] ?? .null, parentPath: codingPath, key: AnyCodingKey(stringValue: "super"))
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        decoder.child(object[key.stringValue] ?? .null, key: key)
+        ValueDecoder(value: object[key.stringValue] ?? .null, parentPath: codingPath, key: key)
     }
 }
 
 private struct UnkeyedContainer: UnkeyedDecodingContainer {
-    let decoder: ValueDecoder
+    let codingPath: [any CodingKey]
     let elements: [JSONValue]
     var currentIndex = 0
-    var codingPath: [any CodingKey] { decoder.codingPath }
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
 
-    init(decoder: ValueDecoder, elements: [JSONValue]) {
-        self.decoder = decoder
+    init(codingPath: [any CodingKey], elements: [JSONValue]) {
+        self.codingPath = codingPath
         self.elements = elements
     }
 
@@ -212,7 +275,7 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
             )
         }
         defer { currentIndex += 1 }
-        return decoder.child(elements[currentIndex], key: AnyCodingKey(intValue: currentIndex))
+        return ValueDecoder(value: elements[currentIndex], parentPath: codingPath, key: AnyCodingKey(intValue: currentIndex))
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -222,20 +285,20 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try next(type).decodeValue(type) }
-    mutating func decode(_ type: String.Type) throws -> String { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Float.Type) throws -> Float { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try next(type).decodeValue(type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try next(type).decodeValue(type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try next(type).decodeValue(type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: String.Type) throws -> String { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Float.Type) throws -> Float { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try SingleValueContainer(decoder: next(type)).decode(type) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type

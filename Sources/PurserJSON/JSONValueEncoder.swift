@@ -36,9 +36,13 @@ private final class EncodingNode {
     enum Content {
         case unset
         case value(JSONValue)
-        case object(keys: [String], children: [String: EncodingNode])
+        /// Members in encoding order; `index` locates them by name once there are more than
+        /// ``linearLookupLimit`` (below that, comparing names is cheaper than hashing them).
+        case object(members: [(key: String, node: EncodingNode)], index: [String: Int]?)
         case array([EncodingNode])
     }
+
+    static let linearLookupLimit = 16
 
     var content = Content.unset
 
@@ -46,27 +50,39 @@ private final class EncodingNode {
         switch content {
         case .unset: return nil
         case .value(let value): return value
-        case .object(let keys, let children):
-            return .object(JSONObject(keys.compactMap { key in children[key]?.resolve().map { (key, $0) } }))
+        case .object(let members, _):
+            // Names are unique by construction (``member(_:)``).
+            return .object(
+                JSONObject(uniqueMembers: members.compactMap { member in
+                    member.node.resolve().map { JSONObject.Member(key: member.key, value: $0) }
+                })
+            )
         case .array(let nodes): return .array(nodes.map { $0.resolve() ?? .null })
         }
     }
 
     /// The child for `key`, created at the end of the member order on first use.
     func member(_ key: String) -> EncodingNode {
-        guard case .object(var keys, var children) = content else {
+        guard case .object(var members, var index) = content else {
             let child = EncodingNode()
-            content = .object(keys: [key], children: [key: child])
+            content = .object(members: [(key, child)], index: nil)
             return child
         }
-        if let existing = children[key] { return existing }
+        if let index {
+            if let position = index[key] { return members[position].node }
+        } else if let existing = members.first(where: { $0.key == key }) {
+            return existing.node
+        }
         // Clearing `content` first leaves the extracted collections uniquely referenced, so the
         // appends below do not copy them: encoding stays linear in the number of members.
         content = .unset
         let child = EncodingNode()
-        keys.append(key)
-        children[key] = child
-        content = .object(keys: keys, children: children)
+        if index == nil, members.count >= Self.linearLookupLimit {
+            index = Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].key, $0) })
+        }
+        index?[key] = members.count
+        members.append((key, child))
+        content = .object(members: members, index: index)
         return child
     }
 
@@ -89,7 +105,7 @@ private final class EncodingNode {
 
     func becomeObject() {
         if case .object = content { return }
-        content = .object(keys: [], children: [:])
+        content = .object(members: [], index: nil)
     }
 
     func becomeArray() {

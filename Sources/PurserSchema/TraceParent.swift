@@ -25,25 +25,32 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
 
     /// The same trace with a new random span as parent; a new trace when this value is invalid.
     public func childSpan() -> TraceParent {
-        guard isValid, let traceID else { return .random() }
+        guard let traceID else { return .random() }
         return TraceParent(traceID: traceID, parentID: Self.randomHex(bytes: 8))
     }
 
     /// The 32 hex digits of the trace id, when the value is valid.
     public var traceID: String? {
-        isValid ? String(rawValue.split(separator: "-")[1]) : nil
+        isValid ? String(decoding: rawValue.utf8.dropFirst(3).prefix(32), as: UTF8.self) : nil
     }
 
     /// Whether the value follows the version-00 format: lowercase hex fields of 2, 32, 16 and 2
     /// digits, with trace and parent ids not all zero.
     public var isValid: Bool {
-        let fields = rawValue.split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count == 4, fields[0] == "00" else { return false }
-        let lengths = [2, 32, 16, 2]
-        for (field, length) in zip(fields, lengths) {
-            guard field.utf8.count == length, field.utf8.allSatisfy(Self.isLowercaseHex) else { return false }
+        // Every hop checks the trace it continues: bytes at fixed places, no splitting.
+        var text = rawValue
+        return text.withUTF8 { bytes in
+            let dash = UInt8(ascii: "-")
+            let zero = UInt8(ascii: "0")
+            guard bytes.count == 55, bytes[0] == zero, bytes[1] == zero,
+                bytes[2] == dash, bytes[35] == dash, bytes[52] == dash
+            else { return false }
+            let traceID = bytes[3..<35]
+            let parentID = bytes[36..<52]
+            return traceID.allSatisfy(Self.isLowercaseHex) && parentID.allSatisfy(Self.isLowercaseHex)
+                && bytes[53..<55].allSatisfy(Self.isLowercaseHex)
+                && traceID.contains { $0 != zero } && parentID.contains { $0 != zero }
         }
-        return fields[1].contains { $0 != "0" } && fields[2].contains { $0 != "0" }
     }
 
     public var description: String { rawValue }

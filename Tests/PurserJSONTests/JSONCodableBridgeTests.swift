@@ -158,6 +158,39 @@ private struct Measurement: Codable {
         #expect(try alone.map { try JSONValueEncoder().encode($0).jsonText } == expected)
     }
 
+    /// Scalars are read without a decoder of their own and paths built only for errors: every type,
+    /// optional or not, round-trips, and a wrong value deep inside names its whole path.
+    @Test func scalarsDecodeFromMembersAndElementsWithTheirPaths() throws {
+        struct Scalars: Codable, Equatable {
+            var bool = true, string = "s", int = Int.min, int8 = Int8.min, int16 = Int16.max, int32 = Int32.min
+            var int64 = Int64.max, uint = UInt.max, uint8 = UInt8.max, uint16 = UInt16.max, uint32 = UInt32.max
+            var uint64 = UInt64.max, double = 0.5, float = Float(-2)
+            var present: String? = "p", absent: Int? = nil, list: [UInt16] = [1, 2], strings: [String]? = ["a"]
+            var nested: [[Int8]] = [[1], [-1, 2]]
+        }
+        let value = Scalars()
+        #expect(try JSONValueDecoder().decode(Scalars.self, from: JSONValueEncoder().encode(value)) == value)
+        let withNull = try JSONValue(parsing: #"{"a":null}"#)
+        #expect(try JSONValueDecoder().decode([String: Int?].self, from: withNull) == ["a": nil])
+
+        struct Outer: Decodable { var outer: Inner }
+        struct Inner: Decodable { var list: [[Int]]; var label: String? }
+        for (body, path) in [
+            (#"{"outer":{"list":[[1],[2,"x"]]}}"#, ["outer", "list", "1", "1"]),
+            (#"{"outer":{"list":[],"label":true}}"#, ["outer", "label"]),
+            (#"{"outer":{"list":[[300000000000000000000]]}}"#, ["outer", "list", "0", "0"]),
+        ] {
+            let error = try #require(throws: DecodingError.self) {
+                try JSONValueDecoder().decode(Outer.self, from: Array(body.utf8))
+            }
+            switch error {
+            case .typeMismatch(_, let context), .dataCorrupted(let context):
+                #expect(context.codingPath.map(\.stringValue) == path, "\(body)")
+            default: Issue.record("unexpected \(error)")
+            }
+        }
+    }
+
     @Test func collectionsAndOptionalsRoundTrip() throws {
         let value: [String: [Int?]] = ["a": [1, nil, 3]]
         let encoded = try JSONValueEncoder().encode(value)
