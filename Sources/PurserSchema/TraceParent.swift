@@ -59,11 +59,8 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
         (48...57).contains(byte) || (97...102).contains(byte)
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// `count` random bytes as lowercase hex, not all zero (W3C: an all-zero id is invalid).
     private static func randomHex(bytes count: Int) -> String {
-        let digits = hexDigits
         var bytes = [UInt8](repeating: 0, count: count)
         repeat {
             // One system call for all the bytes (the standard generator makes one per eight).
@@ -71,10 +68,7 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
         } while bytes.allSatisfy { $0 == 0 }
         var hex: [UInt8] = []
         hex.reserveCapacity(count * 2)
-        for byte in bytes {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0xF)])
-        }
+        for byte in bytes { LowercaseHex.append(byte, to: &hex) }
         return String(decoding: hex, as: UTF8.self)
     }
 }

@@ -22,5 +22,16 @@ extension UUID {
     }
 
     /// The canonical lowercase text form, as CloudEvents ids and Calypso use it.
-    public var lowercasedString: String { uuidString.lowercased() }
+    public var lowercasedString: String {
+        // Written here: Foundation formats each byte with `snprintf`, then the text is lowercased.
+        withUnsafeBytes(of: uuid) { bytes in
+            var text: [UInt8] = []
+            text.reserveCapacity(36)
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+                LowercaseHex.append(byte, to: &text)
+            }
+            return String(decoding: text, as: UTF8.self)
+        }
+    }
 }

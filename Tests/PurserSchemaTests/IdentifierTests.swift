@@ -14,6 +14,13 @@ import Testing
         #expect(UUID.version5(namespace: namespace, name: name).lowercasedString == expected)
     }
 
+    @Test func lowercaseTextIsFoundationsTextLowercased() {
+        for _ in 0..<1000 {
+            let uuid = UUID()
+            #expect(uuid.lowercasedString == uuid.uuidString.lowercased())
+        }
+    }
+
     @Test func eventIdsAreDeterministicPerTypeAndKey() {
         let credited = EventID.deterministic(type: .depositCredited, key: "tx-1")
         #expect(credited == EventID.deterministic(type: .depositCredited, key: "tx-1"))
