@@ -310,9 +310,9 @@ func plainConsumeRate(of topic: String, count: Int) async throws -> Double {
     return rate
 }
 
-/// The crediter's rate and the plain consume's, on approvals of their own (so neither run sees the other's
-/// offsets or credits).
-func crediterRates(_ guarantee: ProcessingGuarantee) async throws -> (crediter: Double, consume: Double) {
+/// The crediter's rate, its process's CPU seconds (joining and leaving the group included), and the plain
+/// consume's rate, on approvals of their own (so neither run sees the other's offsets or credits).
+func crediterRates(_ guarantee: ProcessingGuarantee) async throws -> (crediter: Double, cpu: Double, consume: Double) {
     let topics = try makeTopics(prefix: "bench-\(guarantee).")
     try await publish(
         try (0..<approvalCount).map { try Approvals.record(index: $0, customers: customerCount, topic: topics.depositsApproved) }
@@ -321,13 +321,14 @@ func crediterRates(_ guarantee: ProcessingGuarantee) async throws -> (crediter: 
     let configuration = workerConfiguration(topics: topics, guarantee: guarantee)
     // On standard error, so a profiler can be attached to this phase alone.
     FileHandle.standardError.write(Data("crediter, \(guarantee): starting\n".utf8))
+    let cpuBefore = processCPUSeconds()
     let crediterRate = try await measureOutput(
         of: try PipelineWorkers(configuration: configuration, calypso: nil, logger: logger)
             .services([.depositCrediter], process: WorkerProcess(configuration: configuration, logger: logger)),
         into: topics.depositsCredited,
         expected: approvalCount
     )
-    return (crediterRate, consumeRate)
+    return (crediterRate, processCPUSeconds() - cpuBefore, consumeRate)
 }
 
 let exactlyOnce = try await crediterRates(.exactlyOnce)
@@ -351,4 +352,5 @@ for (guarantee, rates) in [(ProcessingGuarantee.exactlyOnce, exactlyOnce), (.atL
     print("crediter, \(guarantee) (\(approvalCount) approvals):  \(figure(rates.crediter)) records/s")
     print("  plain consume of the same topic:                  \(figure(rates.consume)) records/s")
     print(String(format: "  ratio to the plain consume: %.2f (target ≥ 0.50)", rates.crediter / rates.consume))
+    print(String(format: "  CPU per 1000 records: %.2f s", rates.cpu * 1000 / Double(approvalCount)))
 }
