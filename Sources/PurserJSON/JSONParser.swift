@@ -104,7 +104,6 @@ private struct JSONParser {
         // check stays linear for a hostile body with many thousands of members.
         var members: [JSONObject.Member] = []
         var keys: Set<String> = []
-        let linearCheckLimit = 16
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             return .object(JSONObject())
@@ -116,7 +115,7 @@ private struct JSONParser {
             let keyOffset = position
             let key = try parseString()
             let isDuplicate: Bool
-            if members.count < linearCheckLimit {
+            if members.count < JSONObject.linearLookupLimit {
                 isDuplicate = members.contains { $0.key == key }
             } else {
                 if keys.isEmpty { keys = Set(members.map(\.key)) }

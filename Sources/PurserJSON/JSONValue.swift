@@ -79,6 +79,10 @@ public struct JSONObject: Sendable, Hashable {
 
     public private(set) var members: [Member]
 
+    /// Up to this many members, finding one by name compares names; beyond, hashing them is cheaper
+    /// (and keeps a hostile object with thousands of members linear).
+    static let linearLookupLimit = 16
+
     public init() { members = [] }
 
     /// Builds an object from members; a repeated key keeps its first position and its last value.

@@ -252,6 +252,9 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         return ValueDecoder(value: elements[currentIndex], parentPath: codingPath, key: AnyCodingKey(intValue: currentIndex))
     }
 
+    /// The next element as a scalar, read without a decoder of its own.
+    mutating func scalar(_ type: Any.Type) throws -> SingleValueContainer { SingleValueContainer(decoder: try next(type)) }
+
     mutating func decodeNil() throws -> Bool {
         guard !isAtEnd, elements[currentIndex] == .null else { return false }
         currentIndex += 1
@@ -259,20 +262,20 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next(type).decodeValue(type) }
-    mutating func decode(_ type: Bool.Type) throws -> Bool { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: String.Type) throws -> String { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Double.Type) throws -> Double { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Float.Type) throws -> Float { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Int.Type) throws -> Int { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Int8.Type) throws -> Int8 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Int16.Type) throws -> Int16 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Int32.Type) throws -> Int32 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: Int64.Type) throws -> Int64 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: UInt.Type) throws -> UInt { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try SingleValueContainer(decoder: next(type)).decode(type) }
-    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try SingleValueContainer(decoder: next(type)).decode(type) }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try scalar(type).decode(type) }
+    mutating func decode(_ type: String.Type) throws -> String { try scalar(type).decode(type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { try scalar(type).decode(type) }
+    mutating func decode(_ type: Float.Type) throws -> Float { try scalar(type).decode(type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try scalar(type).decode(type) }
+    mutating func decode(_ type: Int8.Type) throws -> Int8 { try scalar(type).decode(type) }
+    mutating func decode(_ type: Int16.Type) throws -> Int16 { try scalar(type).decode(type) }
+    mutating func decode(_ type: Int32.Type) throws -> Int32 { try scalar(type).decode(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try scalar(type).decode(type) }
+    mutating func decode(_ type: UInt.Type) throws -> UInt { try scalar(type).decode(type) }
+    mutating func decode(_ type: UInt8.Type) throws -> UInt8 { try scalar(type).decode(type) }
+    mutating func decode(_ type: UInt16.Type) throws -> UInt16 { try scalar(type).decode(type) }
+    mutating func decode(_ type: UInt32.Type) throws -> UInt32 { try scalar(type).decode(type) }
+    mutating func decode(_ type: UInt64.Type) throws -> UInt64 { try scalar(type).decode(type) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy type: NestedKey.Type

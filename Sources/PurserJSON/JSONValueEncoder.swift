@@ -37,12 +37,10 @@ private final class EncodingNode {
         case unset
         case value(JSONValue)
         /// Members in encoding order; `index` locates them by name once there are more than
-        /// ``linearLookupLimit`` (below that, comparing names is cheaper than hashing them).
+        /// ``JSONObject/linearLookupLimit``.
         case object(members: [(key: String, node: EncodingNode)], index: [String: Int]?)
         case array([EncodingNode])
     }
-
-    static let linearLookupLimit = 16
 
     var content = Content.unset
 
@@ -77,7 +75,7 @@ private final class EncodingNode {
         // appends below do not copy them: encoding stays linear in the number of members.
         content = .unset
         let child = EncodingNode()
-        if index == nil, members.count >= Self.linearLookupLimit {
+        if index == nil, members.count >= JSONObject.linearLookupLimit {
             index = Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].key, $0) })
         }
         index?[key] = members.count
