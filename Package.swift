@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PurserWorkersTests",
-            dependencies: ["PurserWorkers"],
+            dependencies: ["PurserWorkers", "PurserSchema"],
             swiftSettings: swiftSettings
         ),
         // The workers end to end: embedded broker, calypso sandbox, real ingest.

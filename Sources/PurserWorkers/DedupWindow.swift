@@ -9,14 +9,17 @@
 ///
 /// Memory is bounded twice: entries older than ``Limits/horizon`` (measured against the newest
 /// timestamp seen) are dropped, and so is the oldest entry beyond ``Limits/maxEntries``. The
-/// horizon is safe when it covers every way a duplicate can still arrive: Calypso's own webhook
-/// retries (about 91 hours), and any replay of the input topic, which cannot reach back further
-/// than that topic's retention. A rebuild only sees what the output topic still retains, so that
-/// retention must cover the horizon too.
+/// horizon is safe when it covers every way a record can come back: Calypso's own webhook retries
+/// (about 91 hours), a replay of any topic upstream (no further back than its retention, 14 days)
+/// and the redrive of a dead letter (kept 30 days), since a redriven webhook flows through every
+/// later worker again. A rebuild only sees what the output topic still retains, so that retention
+/// must cover the horizon too (the public outputs keep 400 days). A test checks both against
+/// `topics/`.
 public struct DedupWindow: Sendable {
     public struct Limits: Sendable, Hashable {
-        /// How long a key is remembered after it was emitted. Default: 7 days.
-        public var horizon: Duration = .seconds(7 * 24 * 3600)
+        /// How long a key is remembered after it was emitted. Default: 30 days, the longest any
+        /// input or dead letter is kept.
+        public var horizon: Duration = .seconds(30 * 24 * 3600)
         /// The most keys one partition keeps. Default: 1,000,000 (about 100 MB at worst).
         public var maxEntries = 1_000_000
 

@@ -1,3 +1,5 @@
+import Foundation
+import PurserSchema
 import PurserWorkers
 import Testing
 
@@ -31,6 +33,34 @@ import Testing
         #expect(window.claim("tx-1", inputOffset: 4, atMilliseconds: 0) == .first)
         window.recordEmitted("tx-1", atMilliseconds: 0)
         #expect(window.claim("tx-1", inputOffset: 4, atMilliseconds: 1) == .duplicate)
+    }
+
+    /// A record can come back as long as an upstream topic or a dead letter keeps it, and then flows
+    /// through every later worker again: the default horizon must outlast all of them, and the outputs
+    /// a window is rebuilt from must outlast the horizon.
+    @Test func theDefaultHorizonOutlastsEveryWayARecordCanComeBack() throws {
+        let topicsDirectory = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("topics")
+        let catalog = try TopicCatalog.load(from: topicsDirectory)
+        let horizon = DedupWindow.Limits().horizon
+        func retention(_ topic: TopicDeclaration) throws -> Duration {
+            let milliseconds = try #require(topic.configs["retention.ms"].flatMap { Int64($0) }, "\(topic.name) has no retention")
+            return .milliseconds(milliseconds)
+        }
+        // A worker's inputs (a worker reading its own output only rebuilds its state from it) and the dead letters.
+        let replayable = catalog.topics.filter { topic in
+            let isWorkerInput = topic.consumers.contains { $0.hasPrefix("purser-") && !topic.producers.contains($0) }
+            return topic.configs["cleanup.policy"] != "compact" && (isWorkerInput || topic.name.hasPrefix("purser.dlq."))
+        }
+        #expect(replayable.count >= 7, "the worker inputs and the four dead-letter topics")
+        for topic in replayable {
+            #expect(try retention(topic) <= horizon, "\(topic.name) keeps records longer than the dedup horizon")
+        }
+        for name in ["deposits.credited.v1", "deposits.held.v1", "deposits.declined.v1", "purses.renewed.v1"] {
+            let topic = try #require(catalog.topics.first { $0.name == name })
+            #expect(try retention(topic) >= horizon, "\(name) is rebuilt from but keeps less than the horizon")
+        }
     }
 
     @Test func entriesOlderThanTheHorizonAreForgotten() {
