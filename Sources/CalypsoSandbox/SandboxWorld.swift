@@ -27,7 +27,7 @@ struct SandboxWorld {
         var customerId: String
         var family: AddressFamily
         var address: String
-        /// The currency the purse was issued for; reported in its expiry webhook.
+        /// The currency the purse was issued for; listed by purse/get-all.
         var currency: String
         var status: CalypsoPurseStatus
         var createdDate: String
@@ -157,12 +157,12 @@ struct SandboxWorld {
         purses[id] = purse
         activePurses[Self.activeKey(purse.customerId, purse.family)] = nil
         let customer = customers[purse.customerId]
-        // `currency` is not in Calypso's field table; the purse renewer needs it for address/get.
+        // Exactly Calypso's documented fields: no currency (the purse renewer finds it with purse/get-all).
         let event = SandboxEvent(
             type: .purseExpired,
             data: [
                 "customerId": .string(purse.customerId), "customerBlocked": .bool(customer?.blocked ?? false),
-                "purseId": .string(purse.id), "address": .string(purse.address), "currency": .string(purse.currency),
+                "purseId": .string(purse.id), "address": .string(purse.address),
             ]
         )
         return (CalypsoPurseAddress(id: purse.id, address: purse.address), event)

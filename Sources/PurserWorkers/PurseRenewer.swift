@@ -51,8 +51,9 @@ public struct PurseRenewer: OncePerKeyWorker {
         if try dedupState.peek(expiry.purseId, partition: partition, inputOffset: record.offset) == .duplicate { return [] }
 
         let hop = event.traceparent?.childSpan()
+        let currency = try await withTraceParent(hop) { try await expiredPurseCurrency(expiry) }
         let current = try await withTraceParent(hop) {
-            try await calypso.address(customerId: expiry.customerId, currency: expiry.currency)
+            try await calypso.address(customerId: expiry.customerId, currency: currency)
         }
         guard current.id != expiry.purseId else {
             throw RetryLaterError("address/get still answers the expired purse \(expiry.purseId)")
@@ -66,7 +67,7 @@ public struct PurseRenewer: OncePerKeyWorker {
         if claim == .duplicate { return [] }
         let renewal = PurseRenewed(
             customerId: expiry.customerId,
-            currency: expiry.currency,
+            currency: currency,
             expiredPurseId: expiry.purseId,
             expiredAddress: expiry.address,
             purseId: current.id,
@@ -75,5 +76,18 @@ public struct PurseRenewer: OncePerKeyWorker {
         )
         let output = CloudEvent(data: renewal, source: Self.source, traceparent: hop)
         return [output.outputRecord(topic: outputTopic, partition: partition)]
+    }
+
+    /// The expired purse's currency, which `address/get` needs: the webhook's when it names one (Calypso
+    /// documents none), else the one `purse/get-all` lists for the purse.
+    ///
+    /// - Throws: ``RetryLaterError`` while Calypso does not list the purse with a currency.
+    private func expiredPurseCurrency(_ expiry: PurseExpiredWebhook) async throws -> String {
+        if let currency = expiry.currency { return currency }
+        let purses = try await calypso.purses(customerId: expiry.customerId)
+        guard let currency = purses.first(where: { $0.id == expiry.purseId })?.currency else {
+            throw RetryLaterError("purse/get-all lists no currency for the expired purse \(expiry.purseId)")
+        }
+        return currency
     }
 }

@@ -22,12 +22,12 @@ struct DepositWebhook: Decodable {
     var customerBlocked: Bool?
 }
 
-/// The `data` of `CUSTOMER_PURSE_EXPIRED`.
+/// The `data` of `CUSTOMER_PURSE_EXPIRED`. Calypso documents no currency for it; one is used if sent.
 struct PurseExpiredWebhook: Decodable {
     var customerId: String
     var purseId: String
     var address: String
-    var currency: String
+    var currency: String?
     var customerBlocked: Bool?
 }
 

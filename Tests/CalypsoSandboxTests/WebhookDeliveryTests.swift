@@ -74,7 +74,7 @@ import Testing
                 #expect(
                     expired == [
                         "customerId": .string(customer.id), "customerBlocked": false, "purseId": .string(purse.id),
-                        "address": .string(purse.address), "currency": "ETH",
+                        "address": .string(purse.address),
                     ]
                 )
             }

@@ -113,6 +113,8 @@ struct PipelineFlowTests {
         #expect(renewals.count == 1)
         let renewal = try #require(renewals.first)
         #expect(renewal.data.customerId == expiring.id)
+        // Calypso's expiry webhook names no currency: the renewer found it with purse/get-all.
+        #expect(renewal.data.currency == "ETH")
         #expect(renewal.data.expiredPurseId == expiring.purse.id)
         #expect(renewal.data.expiredAddress == expiring.purse.address)
         #expect(renewal.data.purseId == current.id)
