@@ -157,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PurserWorkersTests",
-            dependencies: ["PurserWorkers", "PurserSchema"],
+            dependencies: ["PurserWorkers", "PurserSchema", "PurserJSON"],
             swiftSettings: swiftSettings
         ),
         // The workers end to end: embedded broker, calypso sandbox, real ingest.

@@ -33,7 +33,7 @@ public struct TransactionFetcher: Worker {
             case .confirmWithAPI:
                 try await withTraceParent(hop) { try await confirmedView(of: deposit, rule: rule, webhook: webhook) }
             case .publishWebhookView, .skip:
-                TransactionUpdated(webhookView: deposit, eventId: webhook.eventId)
+                try TransactionUpdated(webhookView: deposit, of: webhook)
             }
         let output = CloudEvent(data: update, source: Self.source, traceparent: hop)
         return [output.outputRecord(topic: outputTopic, partition: record.partition)]
@@ -63,8 +63,18 @@ public struct TransactionFetcher: Worker {
 }
 
 extension TransactionUpdated {
-    /// The webhook's own view (`verifiedBy: webhook`).
-    init(webhookView deposit: DepositWebhook, eventId: String) {
+    /// The webhook's own view (`verifiedBy: webhook`); states the webhook leaves out are the ones Calypso
+    /// documents for its type.
+    ///
+    /// - Throws: ``PermanentRecordError`` for a webhook without states whose type documents none.
+    init(webhookView deposit: DepositWebhook, of webhook: WebhookReceived) throws(PermanentRecordError) {
+        let documented = webhook.eventType.documentedStates
+        guard
+            let transactionState = deposit.transactionState ?? documented?.transaction,
+            let complianceState = deposit.complianceState ?? documented?.compliance
+        else {
+            throw PermanentRecordError("webhook \(webhook.eventId) (\(webhook.eventType)) has no transaction or compliance state")
+        }
         self.init(
             transactionId: deposit.transactionId,
             customerId: deposit.customerId,
@@ -74,13 +84,13 @@ extension TransactionUpdated {
             amount: deposit.amount,
             transactionHash: deposit.transactionHash,
             addressFrom: deposit.addressFrom,
-            transactionState: deposit.transactionState,
-            complianceState: deposit.complianceState,
+            transactionState: transactionState,
+            complianceState: complianceState,
             translationToAccountCompleted: deposit.translationToAccountCompleted ?? false,
             createdDate: deposit.createdDate ?? "",
             customerBlocked: deposit.customerBlocked ?? false,
             verifiedBy: .webhook,
-            webhookEventId: eventId
+            webhookEventId: webhook.eventId
         )
     }
 

@@ -5,7 +5,8 @@ import PurserSchema
 /// The `data` of a Calypso deposit webhook (`…_MEM_POOL_FOUND` to `…_TRANSLATION_TO_ACCOUNT_COMPLETED`).
 ///
 /// Members Calypso may leave out on early steps (`transactionHash`, `addressFrom`) are optional; so are
-/// the flags, which default to `false`.
+/// the flags, which default to `false`, and the states, which Calypso documents only for
+/// `…_MEM_POOL_FOUND` (see ``WebhookEventType/documentedStates``).
 struct DepositWebhook: Decodable {
     var transactionId: String
     var customerId: String
@@ -15,8 +16,8 @@ struct DepositWebhook: Decodable {
     var amount: DecimalAmount
     var transactionHash: String?
     var addressFrom: String?
-    var transactionState: TransactionState
-    var complianceState: ComplianceState
+    var transactionState: TransactionState?
+    var complianceState: ComplianceState?
     var translationToAccountCompleted: Bool?
     var createdDate: String?
     var customerBlocked: Bool?
@@ -29,6 +30,19 @@ struct PurseExpiredWebhook: Decodable {
     var address: String
     var currency: String?
     var customerBlocked: Bool?
+}
+
+extension WebhookEventType {
+    /// The transaction and compliance states Calypso documents for each deposit webhook.
+    var documentedStates: (transaction: TransactionState, compliance: ComplianceState)? {
+        switch self {
+        case .memPoolFound: (.memPoolFound, .unchecked)
+        case .pendingCompliance: (.pendingComplianceCheck, .inProgress)
+        case .complianceDeclined: (.declined, .decline)
+        case .fundsReceived, .translationToAccountCompleted: (.confirmed, .checked)
+        default: nil
+        }
+    }
 }
 
 extension WebhookReceived {
