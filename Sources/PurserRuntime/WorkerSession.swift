@@ -22,6 +22,8 @@ final class WorkerSession: Sendable {
     let transactions: TransactionGate?
     /// Set once, right after the consumer is created (the consumer needs this session's rebalance hooks).
     private let consumerBox = Mutex<KafkaConsumer?>(nil)
+    /// Held while pausing or resuming intake, so calls made out of order still end with the latest wish.
+    private let intakeGate = Mutex(())
     private let failure = Mutex<(any Error)?>(nil)
     private let starts: AsyncStream<InputRecord>
     private let startsContinuation: AsyncStream<InputRecord>.Continuation
@@ -221,13 +223,23 @@ final class WorkerSession: Sendable {
         for record in actions.start {
             startsContinuation.yield(record)
         }
-        guard let pause = actions.pauseIntake, let consumer = consumerBox.withLock({ $0 }) else { return }
-        let partitions = state.assignedPartitions
-        do {
-            if pause { try consumer.pause(partitions) } else { try consumer.resume(partitions) }
-            logger.debug(pause ? "Paused intake" : "Resumed intake")
-        } catch {
-            logger.warning("Could not pause or resume intake", metadata: ["purser.error": .string("\(error)")])
+        if actions.pauseIntake != nil { syncIntake() }
+    }
+
+    /// Pauses or resumes every assigned partition as the scheduler wants it now. It reads the wish itself, under
+    /// ``intakeGate``, rather than taking the one that asked for the call: two calls racing each other then still
+    /// end with the latest. Every assigned partition is set, because librdkafka keeps a partition's pause after
+    /// it is revoked and assigned again.
+    private func syncIntake() {
+        guard let consumer = consumerBox.withLock({ $0 }) else { return }
+        intakeGate.withLock { _ in
+            let pause = state.isIntakePaused
+            do {
+                if pause { try consumer.pause(state.assignedPartitions) } else { try consumer.resume(state.assignedPartitions) }
+                logger.debug(pause ? "Paused intake" : "Resumed intake")
+            } catch {
+                logger.warning("Could not pause or resume intake", metadata: ["purser.error": .string("\(error)")])
+            }
         }
     }
 
@@ -314,9 +326,7 @@ final class WorkerSession: Sendable {
             return
         }
         state.assign(partitions)
-        if state.isIntakePaused, let consumer = consumerBox.withLock({ $0 }) {
-            try? consumer.pause(partitions)
-        }
+        syncIntake()
     }
 
     private func revoked(_ partitions: [TopicPartition], isLost: Bool) {

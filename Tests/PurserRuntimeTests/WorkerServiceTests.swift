@@ -155,6 +155,32 @@ struct WorkerServiceTests {
         #expect(Set(finished).count == total)
         #expect(finished.count == total, "no record processed twice across the rebalance")
     }
+
+    /// librdkafka keeps a partition's pause across being revoked and assigned again: a partition that
+    /// leaves while intake is paused, and comes back after intake resumed, must be resumed too.
+    @Test("a partition revoked while intake is paused flows again when it comes back")
+    func partitionRevokedWhilePausedFlowsAgain() async throws {
+        let fixture = try WorkerFixture(partitions: 2)
+        try await fixture.withWorker(configuration: fixture.configuration(maxInFlight: 2)) { _ in
+            // One long record and one behind it, of one key: two held, intake paused for six seconds.
+            _ = try await fixture.send("busy", "slow:6000", partition: 1)
+            _ = try await fixture.send("busy", "ok", partition: 1)
+            try await fixture.eventually("the long record runs") { fixture.log.started.contains { $0.value == "slow:6000" } }
+            // A second member takes a partition while the first is paused, and leaves once the first is idle.
+            try await fixture.withWorker { _ in
+                try await fixture.eventually("the paused member catches up", timeout: .seconds(60)) {
+                    fixture.log.finished.count >= 2
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+            for partition: Int32 in [0, 1] {
+                for _ in 0..<3 { _ = try await fixture.send("after-\(partition)", "ok", partition: partition) }
+            }
+            try await fixture.eventually("both partitions flow again", timeout: .seconds(60)) {
+                fixture.log.finished.filter { $0.key.hasPrefix("after-") }.count == 6
+            }
+        }
+    }
 }
 
 @Suite(.serialized, .timeLimit(.minutes(2)))
