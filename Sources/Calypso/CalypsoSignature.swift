@@ -103,12 +103,16 @@ public struct WebhookVerifier: Sendable {
         self.keyPairs = keyPairs
     }
 
-    /// - Returns: the key pair that signed `body`.
+    /// - Returns: the key pair that signed `body`. Every pair with the `Key` is tried, so a rotation may keep
+    ///   the key and change only the secret.
     public func verify(key: String?, sign: String?, body: some DataProtocol) throws(Failure) -> CalypsoKeyPair {
         guard let key, !key.isEmpty else { throw .missingKey }
-        guard let pair = keyPairs.first(where: { $0.key == key }) else { throw .unknownKey }
+        let candidates = keyPairs.filter { $0.key == key }
+        guard !candidates.isEmpty else { throw .unknownKey }
         guard let sign, !sign.isEmpty else { throw .missingSignature }
-        guard CalypsoSignature.isValid(sign, for: body, secret: pair.secret) else { throw .badSignature }
+        guard let pair = candidates.first(where: { CalypsoSignature.isValid(sign, for: body, secret: $0.secret) }) else {
+            throw .badSignature
+        }
         return pair
     }
 }

@@ -9,6 +9,9 @@ public struct IngestConfiguration: Sendable {
     public var port = 8080
     /// Largest webhook body accepted, enforced while reading. Default: 256 KiB.
     public var maxBodyBytes = 256 * 1024
+    /// The most `INGEST_MAX_BODY_BYTES` may be: a webhook, wrapped in its CloudEvent, must fit one Kafka record
+    /// (librdkafka's `message.max.bytes`, 1,000,000 by default), or it would be spooled and never published.
+    public static let maxBodyBytesLimit = 512 * 1024
     /// How long a direct publish may wait for the broker's acknowledgement before the webhook goes
     /// to the spool instead. Default: 2 s.
     public var publishTimeout: Duration = .seconds(2)
@@ -57,7 +60,7 @@ public struct IngestConfiguration: Sendable {
             throw IngestConfigurationError(variable: "CALYPSO_WEBHOOK_SECRET", reason: "\(error)")
         }
         port = try Self.integer("INGEST_PORT", in: environment, range: 0...65535) ?? port
-        maxBodyBytes = try Self.integer("INGEST_MAX_BODY_BYTES", in: environment, range: 1...(64 << 20)) ?? maxBodyBytes
+        maxBodyBytes = try Self.integer("INGEST_MAX_BODY_BYTES", in: environment, range: 1...Self.maxBodyBytesLimit) ?? maxBodyBytes
         spoolMaxBytes = try Self.integer("INGEST_SPOOL_MAX_BYTES", in: environment, range: 0...Int.max) ?? spoolMaxBytes
         retryAfterSeconds =
             try Self.integer("INGEST_RETRY_AFTER_SECONDS", in: environment, range: 1...86400) ?? retryAfterSeconds
@@ -108,7 +111,8 @@ public struct IngestConfiguration: Sendable {
             } else {
                 (trimmed[...], 1)
             }
-        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
+        // Beyond about 31,000 years the milliseconds would not fit an Int64.
+        guard let value = Double(number), value.isFinite, value >= 0, value * scale * 1000 < 1e15 else { return nil }
         return .milliseconds(Int64((value * scale * 1000).rounded()))
     }
 }

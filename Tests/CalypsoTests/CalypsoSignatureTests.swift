@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    @Test func aRotationMayKeepTheKeyAndChangeTheSecret() throws {
+        let verifier = WebhookVerifier(keyPairs: try CalypsoKeyPair.pairs(keys: "k,k", secrets: "s-old,s-new"))
+        let body = Data(#"{"id":1}"#.utf8)
+        for secret in ["s-old", "s-new"] {
+            let pair = try verifier.verify(key: "k", sign: CalypsoSignature.sign(body, secret: secret), body: body)
+            #expect(pair.secret == secret)
+        }
+        #expect(throws: WebhookVerifier.Failure.badSignature) {
+            try verifier.verify(key: "k", sign: CalypsoSignature.sign(body, secret: "s-other"), body: body)
+        }
+    }
+
     @Test func mismatchedRotationListsAreRefused() {
         #expect(throws: CalypsoKeyPairListError.self) { try CalypsoKeyPair.pairs(keys: "a,b", secrets: "x") }
         #expect(throws: CalypsoKeyPairListError.self) { try CalypsoKeyPair.pairs(keys: "", secrets: "") }

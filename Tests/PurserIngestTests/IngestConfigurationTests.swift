@@ -83,6 +83,16 @@ struct IngestConfigurationTests {
                 ["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_PUBLISH_TIMEOUT": "soon"],
                 "INGEST_PUBLISH_TIMEOUT"
             ),
+            // Too large for a Duration in milliseconds: an error, not a crash.
+            (
+                ["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_PUBLISH_TIMEOUT": "1e17"],
+                "INGEST_PUBLISH_TIMEOUT"
+            ),
+            // A body that could never fit one Kafka record.
+            (
+                ["CALYPSO_WEBHOOK_KEY": "k1", "CALYPSO_WEBHOOK_SECRET": "topsecret", "INGEST_MAX_BODY_BYTES": "2000000"],
+                "INGEST_MAX_BODY_BYTES"
+            ),
         ]
     )
     func errors(environment: [String: String], variable: String) {
