@@ -21,6 +21,8 @@ struct KeyOrderedScheduler {
     }
 
     private struct PartitionState {
+        /// Which assignment of the partition this is: a record started under an earlier one is stale.
+        var generation: Int
         var offsets = OffsetTracker()
         var isRevoking = false
         var running = 0
@@ -33,6 +35,9 @@ struct KeyOrderedScheduler {
     private var queues: [OrderingKey: FIFO<InputRecord>] = [:]
     /// Keys whose first record may start as soon as a running slot frees.
     private var ready = FIFO<OrderingKey>()
+    /// Per key with a running record, the generation of the partition's assignment it started under.
+    private var startedGenerations: [OrderingKey: Int] = [:]
+    private var lastGeneration = 0
     private(set) var running = 0
     /// Records held: running, ready, or waiting behind an earlier record of their key.
     private(set) var held = 0
@@ -47,7 +52,8 @@ struct KeyOrderedScheduler {
 
     mutating func assign(_ assigned: [TopicPartition]) {
         for partition in assigned where partitions[partition] == nil {
-            partitions[partition] = PartitionState()
+            lastGeneration += 1
+            partitions[partition] = PartitionState(generation: lastGeneration)
         }
     }
 
@@ -79,19 +85,33 @@ struct KeyOrderedScheduler {
         settle(record, countsAsFinished: false)
     }
 
+    /// Whether a running record started under its partition's current assignment. A record still running when
+    /// the revoke of its partition stopped waiting for it is not: it must not publish (its offset was not
+    /// committed, so the partition's owner processes it again), and when it ends it touches nothing of a later
+    /// assignment of the partition.
+    func isCurrent(_ record: InputRecord) -> Bool {
+        let key = OrderingKey(partition: record.topicPartition, key: record.key)
+        guard let started = startedGenerations[key] else { return false }
+        return partitions[record.topicPartition]?.generation == started
+    }
+
     private mutating func settle(_ record: InputRecord, countsAsFinished: Bool) -> Actions {
         let partition = record.topicPartition
         let key = OrderingKey(partition: partition, key: record.key)
+        let isCurrent = isCurrent(record)
+        startedGenerations[key] = nil
         running -= 1
         held -= 1
-        if var state = partitions[partition] {
+        if isCurrent, var state = partitions[partition] {
             state.running -= 1
             if countsAsFinished { state.offsets.finish(record.offset) }
             partitions[partition] = state
         }
         if var queue = queues[key] {
             _ = queue.popFirst()
-            if queue.isEmpty || !countsAsFinished {
+            // A stale record's successors came with the later assignment (its own were dropped at the revoke):
+            // they go on.
+            if queue.isEmpty || (isCurrent && !countsAsFinished) {
                 // An abandoned record's successors must not overtake it: drop them too.
                 held -= queue.count
                 queues[key] = nil
@@ -127,10 +147,11 @@ struct KeyOrderedScheduler {
         partitions.reduce(0) { $0 + (self.partitions[$1]?.running ?? 0) }
     }
 
-    /// Forgets `revoked` and returns their final committable offsets (those not committed yet).
+    /// Forgets `revoked` and returns their final committable offsets (those not committed yet). Only partitions
+    /// being revoked are forgotten, so a late second call cannot drop a partition assigned again meanwhile.
     mutating func completeRevoke(_ revoked: [TopicPartition]) -> [TopicPartition: Int64] {
         var offsets: [TopicPartition: Int64] = [:]
-        for partition in revoked {
+        for partition in revoked where partitions[partition]?.isRevoking == true {
             guard let state = partitions.removeValue(forKey: partition) else { continue }
             if let offset = state.offsets.committableOffset, offset != state.lastCommitted {
                 offsets[partition] = offset
@@ -167,6 +188,7 @@ struct KeyOrderedScheduler {
             guard let record = queues[key]?.first else { continue }
             running += 1
             partitions[key.partition]?.running += 1
+            startedGenerations[key] = partitions[key.partition]?.generation
             actions.start.append(record)
         }
         return actions

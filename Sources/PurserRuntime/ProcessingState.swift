@@ -37,6 +37,11 @@ final class ProcessingState: Sendable {
         }
     }
 
+    /// See ``KeyOrderedScheduler/isCurrent(_:)``.
+    func isCurrent(_ record: InputRecord) -> Bool {
+        state.withLock { $0.scheduler.isCurrent(record) }
+    }
+
     func receive(_ record: InputRecord) -> KeyOrderedScheduler.Actions {
         state.withLock { $0.scheduler.receive(record) }
     }

@@ -39,6 +39,9 @@ public struct PurserConfiguration: Sendable {
     /// How long a graceful shutdown waits for running records before cancelling them (a cancelled record
     /// is not committed, so it is processed again after restart). Default: 10 s.
     public var shutdownDrainTimeout = Duration.seconds(10)
+    /// How long a revoke waits for the running records of its partitions. One still running then is given up:
+    /// it publishes nothing when it ends, and the partition's next owner processes it again. Default: 30 s.
+    public var revokeDrainTimeout = Duration.seconds(30)
     /// Calypso's API location and merchant credentials; empty where a process does not call Calypso.
     public var calypso = CalypsoSettings()
 

@@ -28,9 +28,6 @@ final class WorkerSession: Sendable {
     private let starts: AsyncStream<InputRecord>
     private let startsContinuation: AsyncStream<InputRecord>.Continuation
 
-    /// How long a revoke waits for running records before giving them up (they are then processed again by
-    /// the partition's next owner).
-    static let revokeTimeout = Duration.seconds(30)
     /// How long a worker's partition hooks may take.
     static let hookTimeout = Duration.seconds(240)
 
@@ -160,7 +157,9 @@ final class WorkerSession: Sendable {
         // then only handed to the producer: the commit waits for every record of the transaction and fails
         // (then aborts and re-joins) if any was not delivered, so awaiting each delivery report adds nothing.
         let settle = {
-            let published = await self.publish(outcome, of: record)
+            // Checked inside the transaction's send gate: a record its partition's revoke gave up on while it
+            // waited there does not slip its outputs into the next transaction.
+            let published = self.state.isCurrent(record) ? await self.publish(outcome, of: record) : false
             self.apply(self.state.settle(record, finished: published))
         }
         if let transactions {
@@ -270,17 +269,25 @@ final class WorkerSession: Sendable {
         metrics.lag.record(lag)
     }
 
-    /// Makes finished records durable.
+    /// Makes finished records durable, and forgets `revoked` partitions with their final offsets (none when
+    /// `isLost`: another member may own them already).
     ///
     /// At-least-once: their offsets are stored, and the consumer commits them in the background, on revoke
     /// and on close. Exactly-once: the open transaction is committed with their offsets and a new one begun.
-    private func commit(_ consumer: KafkaConsumer, extra: [TopicPartition: Int64] = [:]) async {
+    /// Revoked partitions are forgotten inside the transaction's gate: a send already in it settles first and
+    /// its offset is committed with its outputs; a record that reaches the gate later finds itself stale and
+    /// publishes nothing.
+    private func commit(_ consumer: KafkaConsumer, revoking revoked: [TopicPartition] = [], isLost: Bool = false) async {
+        let offsets = {
+            let final = self.state.completeRevoke(revoked)
+            return self.state.committableOffsets.merging(isLost ? [:] : final) { $1 }
+        }
         guard let transactions else {
-            storeOffsets(state.committableOffsets.merging(extra) { $1 }, consumer)
+            storeOffsets(offsets(), consumer)
             return
         }
         await transactions.withCommit {
-            let offsets = state.committableOffsets.merging(extra) { $1 }
+            let offsets = offsets()
             do {
                 if !offsets.isEmpty {
                     try await producer.sendOffsetsToTransaction(
@@ -336,15 +343,14 @@ final class WorkerSession: Sendable {
             metadata: ["purser.partitions": .string("\(partitions)"), "purser.lost": .stringConvertible(isLost)]
         )
         apply(state.beginRevoke(partitions))
-        if !state.waitUntilDrained(partitions, timeout: Self.revokeTimeout) {
+        if !state.waitUntilDrained(partitions, timeout: configuration.revokeDrainTimeout) {
             logger.warning("Revoking partitions with records still running; they will be processed again")
         }
-        let offsets = state.completeRevoke(partitions)
         if let consumer = consumerBox.withLock({ $0 }) {
-            // Lost partitions may already belong to another member: commit nothing for them.
-            let final = isLost ? [:] : offsets
-            _ = Self.blocking(timeout: Self.hookTimeout) { await self.commit(consumer, extra: final) }
+            _ = Self.blocking(timeout: Self.hookTimeout) { await self.commit(consumer, revoking: partitions, isLost: isLost) }
         }
+        // Already done by the commit, unless there was none or it did not end in time.
+        _ = state.completeRevoke(partitions)
         let worker = worker
         _ = Self.blocking(timeout: Self.hookTimeout) { await worker.partitionsRevoked(partitions) }
     }

@@ -115,6 +115,33 @@ import Testing
         #expect(scheduler.completeRevoke([partition]) == [partition: 1])
     }
 
+    /// A record still running when the revoke of its partition stopped waiting, which ends only after the partition
+    /// came back: it is stale (must not publish), and its end neither marks the re-fetched copy of its offset done
+    /// nor drops the records that arrived with the new assignment.
+    @Test func aRecordOutlivingItsPartitionsRevokeTouchesNothingOfTheNextAssignment() {
+        var scheduler = KeyOrderedScheduler(maxInFlight: 10)
+        scheduler.assign([partition])
+        _ = scheduler.receive(record(5, key: "a"))
+        #expect(scheduler.isCurrent(record(5, key: "a")))
+        _ = scheduler.beginRevoke([partition])
+        #expect(scheduler.completeRevoke([partition]) == [partition: 5], "up to the running record, not past it")
+
+        scheduler.assign([partition])
+        #expect(!scheduler.isCurrent(record(5, key: "a")), "started under the earlier assignment")
+        #expect(scheduler.receive(record(5, key: "a")).start.isEmpty, "the copy waits behind the stale run of its key")
+        #expect(offsets(scheduler.receive(record(6, key: "b")).start) == [6])
+        _ = scheduler.finish(record(6, key: "b"))
+        #expect(scheduler.runningCount(in: [partition]) == 0, "the stale record is not counted in the new assignment")
+
+        #expect(offsets(scheduler.abandon(record(5, key: "a")).start) == [5], "the copy starts when the stale run ends")
+        #expect(scheduler.committableOffsets()[partition] == 5, "offset 5 is not done: only the stale run ended")
+        #expect(scheduler.isCurrent(record(5, key: "a")))
+        _ = scheduler.finish(record(5, key: "a"))
+        #expect(scheduler.committableOffsets()[partition] == 7)
+        #expect(scheduler.held == 0)
+        #expect(scheduler.running == 0)
+    }
+
     @Test(arguments: [1, 3, 16])
     func randomCompletionOrderKeepsEveryInvariant(maxInFlight: Int) {
         var scheduler = KeyOrderedScheduler(maxInFlight: maxInFlight)

@@ -156,6 +156,41 @@ struct WorkerServiceTests {
         #expect(finished.count == total, "no record processed twice across the rebalance")
     }
 
+    /// A record the revoke of its partition stopped waiting for is processed again by the partition's new owner;
+    /// when the first run ends it must publish nothing, or the record has two outputs.
+    @Test("a record still running when its partition's revoke gives up publishes nothing")
+    func recordOutlivingTheRevokePublishesNothing() async throws {
+        let fixture = try WorkerFixture(partitions: 2)
+        let configuration = {
+            var configuration = fixture.configuration()
+            configuration.revokeDrainTimeout = .seconds(1)
+            return configuration
+        }()
+        try await fixture.withWorker(configuration: configuration) { _ in
+            _ = try await fixture.send("k0", "slow:8000", partition: 0)
+            _ = try await fixture.send("k1", "slow:8000", partition: 1)
+            try await fixture.eventually("both records run") { fixture.log.started.count == 2 }
+            // A second member takes one partition; the first gives its running record up after a second.
+            try await fixture.withWorker(configuration: configuration) { _ in
+                try await fixture.eventually("the moved record ran twice", timeout: .seconds(60)) {
+                    fixture.log.finished.count == 3
+                }
+            }
+        }
+        let outputs = try await fixture.read(fixture.output, count: 2, partitions: 2)
+        #expect(outputs.count == 2)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaTesting.consumerConfiguration(fixture.kafka, groupID: nil),
+            logger: KafkaTesting.logger
+        )
+        var written: Int64 = 0
+        for partition: Int32 in [0, 1] {
+            written += try await consumer.watermarks(TopicPartition(fixture.output, partition)).high
+        }
+        await consumer.shutdown()
+        #expect(written == 2, "one output per input record, none from the run its partition's revoke gave up")
+    }
+
     /// librdkafka keeps a partition's pause across being revoked and assigned again: a partition that
     /// leaves while intake is paused, and comes back after intake resumed, must be resumed too.
     @Test("a partition revoked while intake is paused flows again when it comes back")
