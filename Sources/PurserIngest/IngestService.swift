@@ -52,6 +52,13 @@ public struct IngestService: Service {
 
         let router = Router()
         router.post("/webhooks/calypso") { request, _ in await endpoint.handle(request) }
+        for method: HTTPRequest.Method in [.get, .head, .put, .patch, .delete] {
+            router.on("/webhooks/calypso", method: method) { _, _ in
+                var headers = HTTPFields()
+                headers[.allow] = "POST"
+                return Response(status: .methodNotAllowed, headers: headers)
+            }
+        }
         router.get("/health/live") { _, _ in Response(status: .ok) }
         router.get("/health/ready") { _, _ in
             // Ready while a webhook can be acknowledged one way or the other.

@@ -89,6 +89,9 @@ struct IngestServiceTests {
         for (name, answer, status) in cases {
             #expect(answer.status == status, "\(name)")
         }
+        let get = try await harness.get("/webhooks/calypso")
+        #expect(get.status == 405)
+        #expect(get.headers["allow"] == "POST")
         #expect(try await harness.recordCount() == 0)
         #expect(try await harness.metric(#"purser_ingest_requests_total{status="401"}"#) == 4)
         #expect(try await harness.metric(#"purser_ingest_requests_total{status="400"}"#) == 3)
