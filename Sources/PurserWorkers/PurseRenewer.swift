@@ -3,7 +3,8 @@ import PurserRuntime
 import PurserSchema
 
 /// On `CUSTOMER_PURSE_EXPIRED` for a customer who is not blocked, asks Calypso for the customer's new
-/// address (`address/get`) and publishes `purse.renewed`, once per expired purse (see ``RenewalRule``).
+/// address (`address/get`, with the expired purse's currency from `purse/get-all` when the webhook names
+/// none) and publishes `purse.renewed`, once per expired purse (see ``RenewalRule``).
 ///
 /// Reads `calypso.webhooks.v1` and the customer table; writes `purses.renewed.v1` on the input's
 /// partition, from whose same partition the renewed purses are rebuilt when a partition is assigned.
