@@ -95,12 +95,20 @@ public struct DedupWindow: Sendable {
     }
 
     /// Remembers a key found in the worker's own output (rebuilding after an assignment).
+    ///
+    /// A key already beyond the horizon is not kept: a rebuild reads one output topic after another, and an old
+    /// key of a later topic would otherwise wait behind the recent keys of an earlier one until they expire.
     public mutating func recordEmitted(_ key: String, atMilliseconds timestamp: Int64) {
         if entries[key] != nil {
             entries[key]?.claimingOffset = nil
             return
         }
+        guard newestMilliseconds == .min || timestamp >= newestMilliseconds - horizonMilliseconds else { return }
         insert(key, claimingOffset: nil, timestampMilliseconds: timestamp)
+    }
+
+    private var horizonMilliseconds: Int64 {
+        limits.horizon.components.seconds * 1000 + limits.horizon.components.attoseconds / 1_000_000_000_000_000
     }
 
     private mutating func insert(_ key: String, claimingOffset: Int64?, timestampMilliseconds: Int64) {
@@ -112,8 +120,6 @@ public struct DedupWindow: Sendable {
     }
 
     private mutating func evict() {
-        let horizonMilliseconds = limits.horizon.components.seconds * 1000
-            + limits.horizon.components.attoseconds / 1_000_000_000_000_000
         let oldestKept = newestMilliseconds - horizonMilliseconds
         while orderStart < order.count {
             let (key, insertion) = order[orderStart]
