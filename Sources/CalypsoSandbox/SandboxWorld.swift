@@ -40,6 +40,15 @@ struct SandboxWorld {
         var state: TransactionState
         var compliance: ComplianceState
         var translated: Bool
+
+        /// The step a deposit webhook reports, in the states Calypso documents for it.
+        init(_ type: WebhookEventType, translated: Bool = false, visibleAt: ContinuousClock.Instant? = nil) {
+            let states = type.documentedStates!
+            self.visibleAt = visibleAt
+            state = states.transaction
+            compliance = states.compliance
+            self.translated = translated
+        }
     }
 
     struct Deposit {
@@ -199,29 +208,29 @@ struct SandboxWorld {
         guard !request.amount.isZero else {
             throw .badRequest("amount must be positive")
         }
-        var steps: [(WebhookEventType, TransactionState, ComplianceState, Bool)] = []
-        if request.includesMempoolEvent { steps.append((.memPoolFound, .memPoolFound, .unchecked, false)) }
-        steps.append((.pendingCompliance, .pendingComplianceCheck, .inProgress, false))
+        var steps: [(type: WebhookEventType, translated: Bool)] = []
+        if request.includesMempoolEvent { steps.append((.memPoolFound, false)) }
+        steps.append((.pendingCompliance, false))
         switch request.outcome {
         case .confirmed:
-            steps.append((.fundsReceived, .confirmed, .checked, false))
-            if request.settlement == .now { steps.append((.translationToAccountCompleted, .confirmed, .checked, true)) }
+            steps.append((.fundsReceived, false))
+            if request.settlement == .now { steps.append((.translationToAccountCompleted, true)) }
         case .declined:
-            steps.append((.complianceDeclined, .declined, .decline, false))
+            steps.append((.complianceDeclined, false))
             purse.status = .declined
             purses[purseId] = purse
             activePurses[Self.activeKey(purse.customerId, purse.family)] = nil
         }
-        let first = steps[0]
+        let first = Step(steps[0].type, translated: steps[0].translated)
         let transaction = CalypsoTransaction(
             id: random.uuid(),
             amount: request.amount,
             currency: request.currency,
             addressFrom: request.addressFrom ?? purse.family.makeAddress(using: &random),
             transactionHash: purse.family.makeTransactionHash(using: &random),
-            transactionState: first.1,
-            complianceState: first.2,
-            translationToAccountCompleted: first.3,
+            transactionState: first.state,
+            complianceState: first.compliance,
+            translationToAccountCompleted: first.translated,
             createdDate: SandboxDate.iso(now),
             customerId: customer.id,
             purseId: purse.id,
@@ -231,7 +240,7 @@ struct SandboxWorld {
         let deposit = Deposit(
             transaction: transaction,
             steps: steps.enumerated().map { index, step in
-                Step(visibleAt: index == 0 ? instant : nil, state: step.1, compliance: step.2, translated: step.3)
+                Step(step.type, translated: step.translated, visibleAt: index == 0 ? instant : nil)
             },
             customerBlocked: customer.blocked,
             awaitsSettlement: request.outcome == .confirmed && request.settlement == .later,
@@ -240,7 +249,7 @@ struct SandboxWorld {
         deposits[transaction.id] = deposit
         depositOrder.append(transaction.id)
         let receipt = SandboxDepositReceipt(transactionId: transaction.id, purseId: purse.id, address: purse.address)
-        let events = deposit.steps.indices.map { index in event(steps[index].0, for: deposit, stepIndex: index) }
+        let events = deposit.steps.indices.map { index in event(steps[index].type, for: deposit, stepIndex: index) }
         return (receipt, events)
     }
 
@@ -253,7 +262,7 @@ struct SandboxWorld {
         guard deposit.awaitsSettlement else {
             throw .badRequest("transaction \(transactionId) does not await settlement")
         }
-        deposit.steps.append(Step(visibleAt: nil, state: .confirmed, compliance: .checked, translated: true))
+        deposit.steps.append(Step(.translationToAccountCompleted, translated: true))
         deposit.awaitsSettlement = false
         deposits[transactionId] = deposit
         return event(.translationToAccountCompleted, for: deposit, stepIndex: deposit.steps.count - 1)

@@ -43,6 +43,19 @@ public struct WebhookLevel: OpenEnumeration {
     public static let knownValues: [Self] = [.success, .info, .warning]
 }
 
+extension WebhookEventType {
+    /// The transaction and compliance states Calypso documents for each deposit webhook; `nil` for other types.
+    public var documentedStates: (transaction: TransactionState, compliance: ComplianceState)? {
+        switch self {
+        case .memPoolFound: (.memPoolFound, .unchecked)
+        case .pendingCompliance: (.pendingComplianceCheck, .inProgress)
+        case .complianceDeclined: (.declined, .decline)
+        case .fundsReceived, .translationToAccountCompleted: (.confirmed, .checked)
+        default: nil
+        }
+    }
+}
+
 /// A Calypso `transactionState`.
 public struct TransactionState: OpenEnumeration {
     public var rawValue: String

@@ -32,19 +32,6 @@ struct PurseExpiredWebhook: Decodable {
     var customerBlocked: Bool?
 }
 
-extension WebhookEventType {
-    /// The transaction and compliance states Calypso documents for each deposit webhook.
-    var documentedStates: (transaction: TransactionState, compliance: ComplianceState)? {
-        switch self {
-        case .memPoolFound: (.memPoolFound, .unchecked)
-        case .pendingCompliance: (.pendingComplianceCheck, .inProgress)
-        case .complianceDeclined: (.declined, .decline)
-        case .fundsReceived, .translationToAccountCompleted: (.confirmed, .checked)
-        default: nil
-        }
-    }
-}
-
 extension WebhookReceived {
     /// The payload decoded as `Payload`.
     ///
