@@ -179,6 +179,12 @@ final class WorkerSession: Sendable {
         do {
             try await send(outcome.records, partition: record.topicPartition)
             return true
+        } catch let failure as RetryFailure where Self.mayHaveBeenWritten(failure.underlying) {
+            // Sending it again could write it twice, and dead-lettering it would let a redrive do the same. The
+            // record stays uncommitted and the session re-joins: the partition's next owner rebuilds its state
+            // from what the output topics hold, and finds the output if it was written.
+            fail(OutputMayHaveBeenWrittenError(underlying: failure.underlying))
+            return false
         } catch let failure as RetryFailure where !(outcome.isDeadLetter) {
             // The outputs cannot be written (e.g. too large): the record goes to the dead-letter topic.
             let deadLetter = DeadLetter(
@@ -203,7 +209,7 @@ final class WorkerSession: Sendable {
         for output in records {
             _ = try await configuration.retry.run(
                 clock: RevocableClock(base: ContinuousClock(), partition: partition, state: state),
-                isTransient: { ($0 as? KafkaError)?.isRetriable ?? false },
+                isTransient: { error in (error as? KafkaError)?.isRetriable == true && !Self.mayHaveBeenWritten(error) },
                 willRetry: { [logger] _, error, _ in
                     logger.warning("Retrying a publish", metadata: ["purser.error": .string("\(error)")])
                 }
@@ -215,6 +221,13 @@ final class WorkerSession: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether a failed send may have written its record all the same (librdkafka gave up waiting for an answer
+    /// to a request the broker may have stored).
+    static func mayHaveBeenWritten(_ error: any Error) -> Bool {
+        guard let persistence = (error as? KafkaError)?.persistence else { return false }
+        return persistence != .notPersisted
     }
 
     /// Carries out the scheduler's actions: start records, pause or resume intake.
@@ -391,6 +404,11 @@ final class WorkerSession: Sendable {
 
 struct ConsumerClosedError: Error, CustomStringConvertible {
     var description: String { "the Kafka consumer stopped delivering records" }
+}
+
+struct OutputMayHaveBeenWrittenError: Error, CustomStringConvertible {
+    var underlying: any Error
+    var description: String { "an output may have been written without being acknowledged (\(underlying)): re-joining to read it back" }
 }
 
 struct KafkaPublishError: Error, CustomStringConvertible {

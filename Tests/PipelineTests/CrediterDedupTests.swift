@@ -94,4 +94,33 @@ struct CrediterDedupTests {
         #expect(try await pipeline.count(deadLetterTopic, partitions: 1) == 1, "nothing more dead-lettered")
         try await pipeline.stop()
     }
+
+    @Test("a credit the broker stored without acknowledging it in time is not sent again")
+    func creditStoredButNotAcknowledgedIsNotSentAgain() async throws {
+        let pipeline = try await Pipeline(partitions: 1)
+        let approved = pipeline.topics.depositsApproved
+        let credited = pipeline.topics.depositsCredited
+        let workers = try pipeline.startWorkers([.depositCrediter]) { $0.kafkaProperties["message.timeout.ms"] = "1000" }
+        // A first credit, so the crediter has joined and rebuilt its state before the broker slows down.
+        for outcome in try await pipeline.producer.send([try Approvals.record(index: 0, customers: 1, topic: approved)]) {
+            _ = try outcome.get()
+        }
+        try await pipeline.eventually { try await pipeline.count(credited) == 1 }
+
+        // The broker stores what it receives but answers after 2.5 s: the crediter's send of the next credit
+        // times out after 1 s although the record is in the topic (librdkafka reports it "possibly persisted").
+        try pipeline.kafka.setRoundTripTime(.milliseconds(2500))
+        for outcome in try await pipeline.producer.send([try Approvals.record(index: 1, customers: 1, topic: approved)]) {
+            _ = try outcome.get()
+        }
+        try await pipeline.eventually { try await pipeline.count(credited) >= 2 }
+        // Time for a resend, had there been one, to land too.
+        try await Task.sleep(for: .seconds(4))
+        try pipeline.kafka.setRoundTripTime(.zero)
+        try await pipeline.waitUntilConsumed(group: Self.group, topic: approved)
+        try await workers.stop()
+
+        #expect(try await creditedTransactionIds(pipeline).sorted() == ["tx-0", "tx-1"], "each transaction credited once")
+        try await pipeline.stop()
+    }
 }
