@@ -272,17 +272,21 @@ public final class KafkaConsumer: Service, Sendable {
     private static func handOver(_ batch: [ConsumerRecord], epochs: [TopicPartition: Int], state: LockedState<State>) -> Bool {
         guard !batch.isEmpty else { return false }
         let (handOver, isFull) = state.withLock { state in
-            // Records arrive in runs of one partition: decide once per run, not once per record.
-            var run: (partition: TopicPartition, isFresh: Bool)?
-            var fresh = batch.filter { record in
-                if let run, run.partition.partition == record.partition, run.partition.topic == record.topic {
-                    return run.isFresh
+            // Records arrive in runs of one partition: decide once per run, not once per record. A fresh record
+            // carries its partition's epoch, for ``isCurrent(_:)``.
+            var run: (partition: TopicPartition, epoch: Int?)?
+            var fresh: ArraySlice<ConsumerRecord> = []
+            fresh.reserveCapacity(batch.count)
+            for var record in batch {
+                if run?.partition.partition != record.partition || run?.partition.topic != record.topic {
+                    let partition = record.topicPartition
+                    let isFresh = state.assignment.contains(partition) && state.epochs[partition] == epochs[partition]
+                    run = (partition, isFresh ? epochs[partition, default: 0] : nil)
                 }
-                let partition = record.topicPartition
-                let isFresh = state.assignment.contains(partition) && state.epochs[partition] == epochs[partition]
-                run = (partition, isFresh)
-                return isFresh
-            }[...]
+                guard let epoch = run?.epoch else { continue }
+                record.epoch = epoch
+                fresh.append(record)
+            }
             var handOver: (CheckedContinuation<ConsumerRecord?, any Error>, ConsumerRecord)?
             if !fresh.isEmpty, let waiter = state.waiter.take() { handOver = (waiter, fresh.removeFirst()) }
             state.buffer.append(contentsOf: fresh)
@@ -291,6 +295,14 @@ public final class KafkaConsumer: Service, Sendable {
         }
         if let (waiter, record) = handOver { waiter.resume(returning: record) }
         return isFull
+    }
+
+    /// Whether `record`, read from ``records``, still belongs to its partition's current assignment: `false` once
+    /// the partition was revoked (even if it was assigned back since) or sought after the record was handed
+    /// out, when the partition's records come again from its committed or sought offset.
+    public func isCurrent(_ record: ConsumerRecord) -> Bool {
+        let partition = record.topicPartition
+        return state.withLock { $0.assignment.contains(partition) && $0.epochs[partition, default: 0] == record.epoch }
     }
 
     // MARK: - Subscription and assignment

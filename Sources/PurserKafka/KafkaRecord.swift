@@ -88,6 +88,8 @@ public struct ConsumerRecord: Sendable, Hashable {
     public var headers: [KafkaHeader]
     /// Milliseconds since 1970 (create or log-append time), when the record has one.
     public var timestampMilliseconds: Int64?
+    /// Which assignment (or seek) of its partition delivered the record; not part of its identity.
+    var epoch = 0
 
     public init(
         topic: String,
@@ -111,6 +113,17 @@ public struct ConsumerRecord: Sendable, Hashable {
 
     /// The position after this record: what a consumer commits once the record is processed.
     public var nextOffset: TopicPartitionOffset { TopicPartitionOffset(topicPartition, offset: offset + 1) }
+
+    public static func == (lhs: ConsumerRecord, rhs: ConsumerRecord) -> Bool {
+        lhs.topicPartition == rhs.topicPartition && lhs.offset == rhs.offset && lhs.key == rhs.key && lhs.value == rhs.value
+            && lhs.headers == rhs.headers && lhs.timestampMilliseconds == rhs.timestampMilliseconds
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(topic)
+        hasher.combine(partition)
+        hasher.combine(offset)
+    }
 
     /// The last header with this key, as UTF-8 text.
     public func header(_ key: String) -> String? {

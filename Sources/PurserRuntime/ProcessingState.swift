@@ -42,8 +42,13 @@ final class ProcessingState: Sendable {
         state.withLock { $0.scheduler.isCurrent(record) }
     }
 
-    func receive(_ record: InputRecord) -> KeyOrderedScheduler.Actions {
-        state.withLock { $0.scheduler.receive(record) }
+    /// Takes a consumed record if `isCurrent` (asked under the lock, so no revoke of the record's partition can
+    /// come between the question and the record's arrival in the scheduler).
+    func receive(_ record: InputRecord, ifCurrent isCurrent: () -> Bool = { true }) -> KeyOrderedScheduler.Actions {
+        state.withLock { state in
+            guard isCurrent() else { return KeyOrderedScheduler.Actions() }
+            return state.scheduler.receive(record)
+        }
     }
 
     /// Settles a started record: `finished` when its outcome is published, otherwise abandoned.

@@ -119,7 +119,9 @@ final class WorkerSession: Sendable {
         defer { startsContinuation.finish() }
         do {
             for try await record in consumer.records.cancelOnGracefulShutdown() {
-                apply(state.receive(InputRecord(record)))
+                // A record handed out before its partition was revoked (and perhaps assigned back) is dropped: the
+                // partition's records come again from its committed offset.
+                apply(state.receive(InputRecord(record)) { consumer.isCurrent(record) })
                 metrics.inFlight.record(state.held)
             }
             if !Task.isShuttingDownGracefully {

@@ -70,6 +70,43 @@ struct ConsumerGroupTests {
         await producer.shutdown()
     }
 
+    @Test("a record read before its partition was revoked stays stale after the partition comes back")
+    func recordOutlivingItsAssignmentIsNotCurrent() async throws {
+        let topic = KafkaTesting.uniqueName("group-epoch")
+        let group = KafkaTesting.uniqueName("group")
+        let kafka = try KafkaTesting.startBroker(topics: [topic: 6])
+        let producer = try KafkaProducer(configuration: KafkaTesting.producerConfiguration(kafka), logger: KafkaTesting.logger)
+        func sendOneToEachPartition(_ value: String) async throws {
+            for partition in 0..<Int32(6) {
+                _ = try await producer.send(ProducerRecord(topic: topic, partition: partition, key: "p\(partition)", value: value))
+            }
+        }
+        try await sendOneToEachPartition("before")
+        let configuration = KafkaTesting.consumerConfiguration(kafka, groupID: group)
+        let first = try KafkaConsumer(configuration: configuration, logger: KafkaTesting.logger)
+        try first.subscribe(topics: [topic])
+        // Held by the reader, as the worker runtime holds a record between reading it and scheduling it.
+        let held = try await KafkaTesting.collect(6, from: first)
+        #expect(held.allSatisfy(first.isCurrent))
+
+        let second = try KafkaConsumer(configuration: configuration, logger: KafkaTesting.logger)
+        try second.subscribe(topics: [topic])
+        try await KafkaTesting.eventually { try !second.assignment().isEmpty && first.assignment().count + second.assignment().count == 6 }
+        let moved = Set(try second.assignment())
+        await second.shutdown()
+        try await KafkaTesting.eventually { try first.assignment().count == 6 }
+
+        for record in held {
+            #expect(first.isCurrent(record) == !moved.contains(record.topicPartition), "\(record.topicPartition)")
+        }
+        // The partitions that came back deliver current records again.
+        try await sendOneToEachPartition("after")
+        let after = try await KafkaTesting.collect(6, from: first).filter { $0.value == Array("after".utf8) }
+        #expect(!after.isEmpty && after.allSatisfy(first.isCurrent))
+        await first.shutdown()
+        await producer.shutdown()
+    }
+
     @Test("offsets by time and a group reset move a stopped group to the right records")
     func resetStoppedGroupByTime() async throws {
         let topic = KafkaTesting.uniqueName("replay")

@@ -12,6 +12,16 @@ import Testing
         InputRecord(topic: "in", partition: 0, offset: offset, key: Array(key.utf8), value: nil)
     }
 
+    @Test("a record the consumer no longer counts as current is not scheduled, and the offsets before it still are")
+    func recordFromAnEarlierAssignmentIsDropped() {
+        let state = ProcessingState(maxInFlight: 4)
+        state.assign([partition])
+        // Read under an earlier assignment of the partition, whose records come again from the committed offset.
+        #expect(state.receive(record(7, key: "a")) { false }.start.isEmpty)
+        #expect(state.held == 0)
+        #expect(state.receive(record(3, key: "a")) { true }.start.map(\.offset) == [3], "offset 3 is not taken as already received")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func revokeWakesARecordWaitingToBeRetriedAndItIsAbandoned() async throws {
         let state = ProcessingState(maxInFlight: 4)
