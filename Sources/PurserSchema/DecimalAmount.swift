@@ -11,7 +11,9 @@ import PurserJSON
 /// signs, exponents (`1e-3`), `NaN`, `1.`, `.5`, `01`, spaces and anything else.
 ///
 /// Decoding accepts a JSON string or, through ``PurserJSON/JSONValueDecoder``, a JSON number
-/// literal (Calypso sends `amount` as a number).
+/// literal (Calypso sends `amount` as a number). A number in exponent form, as Java's `BigDecimal`
+/// writes small amounts (`1E-8`), is expanded to its plain digits exactly (`0.00000001`); a string
+/// in exponent form is still rejected.
 public struct DecimalAmount: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// The most fractional digits an amount may have (Calypso's smallest units, e.g. wei).
     public static let maximumFractionDigits = 18
@@ -51,6 +53,41 @@ public struct DecimalAmount: Sendable, Hashable, Comparable, Codable, CustomStri
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+    /// The amount a JSON number literal in exponent form stands for, e.g. `1.5E-7` → `0.00000015`: the same
+    /// digits with the decimal point moved, never through a binary float. Zeros beyond
+    /// ``maximumFractionDigits`` that the shift leaves at the end are dropped (`1.0E-18` → 18 digits).
+    init(jsonNumber literal: String) throws(DecimalAmountError) {
+        func reject(_ reason: String) -> DecimalAmountError { DecimalAmountError(text: literal, reason: reason) }
+        let parts = literal.split(whereSeparator: { $0 == "e" || $0 == "E" })
+        guard parts.count == 2, let exponent = Int(parts[1]), abs(exponent) <= Self.maximumExponent else {
+            throw reject("expected a number with an exponent between -\(Self.maximumExponent) and \(Self.maximumExponent)")
+        }
+        let mantissa = parts[0].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let digits = Array(mantissa.joined())
+        let point = mantissa[0].count + exponent
+        var text: String
+        if point <= 0 {
+            text = "0." + String(repeating: "0", count: -point) + String(digits)
+        } else if point >= digits.count {
+            text = String(digits) + String(repeating: "0", count: point - digits.count)
+        } else {
+            text = String(digits[..<point]) + "." + String(digits[point...])
+        }
+        while text.count > 1, text.first == "0", text.dropFirst().first != "." { text.removeFirst() }
+        if let dot = text.firstIndex(of: ".") {
+            while text.distance(from: dot, to: text.endIndex) - 1 > Self.maximumFractionDigits, text.last == "0" { text.removeLast() }
+            if text.last == "." { text.removeLast() }
+        }
+        do {
+            try self.init(text)
+        } catch {
+            throw reject(error.reason)
+        }
+    }
+
+    /// Bounds the digits an exponent can add (Calypso's amounts need a few dozen at most).
+    static let maximumExponent = 100
+
     public var description: String { text }
 
     /// Whether the amount is zero (`0`, `0.000`).
@@ -80,9 +117,16 @@ public struct DecimalAmount: Sendable, Hashable, Comparable, Codable, CustomStri
     }
 
     public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
         do {
-            try self.init(text)
+            if text.utf8.contains(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }),
+                case .number = try? container.decode(JSONValue.self)
+            {
+                try self.init(jsonNumber: text)
+            } else {
+                try self.init(text)
+            }
         } catch {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: error.description)

@@ -26,6 +26,20 @@ private struct Holder: Codable, Equatable {
     }
 
     @Test(arguments: [
+        ("1E-8", "0.00000001"), ("1.5e-7", "0.00000015"), ("1.50E+1", "15.0"), ("2E3", "2000"), ("0.5E1", "5"),
+        ("1.0E-18", "0.000000000000000001"), ("123.456E-2", "1.23456"), ("1000000000000000001E-18", "1.000000000000000001"),
+    ])
+    func aJSONNumberInExponentFormIsExpandedExactly(literal: String, text: String) throws {
+        let holder = try JSONValueDecoder().decode(Holder.self, from: Array(#"{"amount":\#(literal)}"#.utf8))
+        #expect(holder.amount.text == text)
+    }
+
+    @Test(arguments: [#""1e-3""#, "1E-19", "1E+1000", "1E999999999999999999999"])
+    func anExponentInAStringOrBeyondTheLimitsIsRejected(json: String) {
+        #expect(throws: DecodingError.self) { try JSONValueDecoder().decode(Holder.self, from: Array(#"{"amount":\#(json)}"#.utf8)) }
+    }
+
+    @Test(arguments: [
         ("1e-3", "exponent"),
         ("1E3", "no sign, exponent or spaces"),
         ("NaN", "no sign, exponent or spaces"),
@@ -52,7 +66,7 @@ private struct Holder: Codable, Equatable {
 
     @Test func decodingGarbageNamesTheMember() throws {
         let error = try #require(throws: DecodingError.self) {
-            try JSONValueDecoder().decode(Holder.self, from: Array(#"{"amount":1e-3}"#.utf8))
+            try JSONValueDecoder().decode(Holder.self, from: Array(#"{"amount":"1e-3"}"#.utf8))
         }
         guard case .dataCorrupted(let context) = error else {
             Issue.record("unexpected \(error)")
@@ -67,7 +81,7 @@ private struct Holder: Codable, Equatable {
             "0", "0.000000000000000001", "0.1", "0.123456789012345678", "0.2", "9.99", "10", "10.000000000000000001",
             "1000000000.000000000000000001",
         ]
-        .map(DecimalAmount.init)
+        .map { try DecimalAmount($0) }
         for (smaller, larger) in zip(ordered, ordered.dropFirst()) {
             #expect(smaller < larger, "\(smaller) < \(larger)")
             #expect(!(larger < smaller), "\(larger) < \(smaller)")
