@@ -1,5 +1,6 @@
 import Crdkafka
 import Dispatch
+import Glibc
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -79,6 +80,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// overlaps a poll call, so what a poll returns is either wholly before it (and dropped) or after it.
     private let pollGate = DispatchSemaphore(value: 1)
     private let pollThread: LockedState<PollThread?>
+    private let assignments = AssignmentCount()
 
     /// Creates the consumer and starts polling. Nothing is read before ``subscribe(topics:)`` or
     /// ``assign(_:)``.
@@ -96,7 +98,7 @@ public final class KafkaConsumer: Service, Sendable {
         let state = LockedState(State())
         let fatal = FatalErrorSignal()
         let commitsOnRevoke = configuration.commitsOnRevoke && configuration.groupID != nil
-        let assignments = AssignmentCount()
+        let assignments = self.assignments
         let callbacks = ClientCallbacks(
             logger: logger,
             onError: { [logger] error in Self.record(error, in: state, fatal: fatal, logger: logger) },
@@ -481,8 +483,10 @@ public final class KafkaConsumer: Service, Sendable {
         roomAvailable.signal()
         let client = client
         let logger = logger
+        let assignments = assignments
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
+                Self.waitForFirstAssignmentIfJoining(client, assignments: assignments, logger: logger)
                 thread.stop()
                 if let error = KafkaError.from(rd_kafka_consumer_close(client.handle), "close") {
                     logger.warning("Kafka consumer did not close cleanly", metadata: ["error": "\(error)"])
@@ -495,6 +499,29 @@ public final class KafkaConsumer: Service, Sendable {
             return state.waiter.take()
         }
         waiter?.resume(returning: nil)
+    }
+
+    /// librdkafka before 2.3 aborts the process (`rd_kafka_sticky_assignor_state_destroy: Assertion
+    /// 'assignor_state' failed`, librdkafka issue 4312) when a cooperative-sticky member is destroyed after its
+    /// first JoinGroup but before its first assignment. So a member that has joined (it has a member id) waits,
+    /// polling on, for that assignment, at most ``firstAssignmentWait``.
+    private static func waitForFirstAssignmentIfJoining(_ client: RDKafkaClient, assignments: AssignmentCount, logger: Logger) {
+        let deadline = ContinuousClock.now + firstAssignmentWait
+        while assignments.value.load(ordering: .acquiring) == 0, hasMemberID(client) {
+            guard ContinuousClock.now < deadline else {
+                logger.warning("Closing a consumer that joined its group but was never assigned; librdkafka before 2.3 may abort")
+                return
+            }
+            usleep(10_000)
+        }
+    }
+
+    static let firstAssignmentWait = Duration.seconds(30)
+
+    static func hasMemberID(_ client: RDKafkaClient) -> Bool {
+        guard let memberID = rd_kafka_memberid(client.handle) else { return false }
+        defer { rd_kafka_mem_free(client.handle, memberID) }
+        return memberID.pointee != 0
     }
 
     private static func record(_ error: KafkaError, in state: LockedState<State>, fatal: FatalErrorSignal, logger: Logger) {

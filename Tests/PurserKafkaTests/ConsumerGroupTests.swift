@@ -1,5 +1,5 @@
 import Foundation
-import PurserKafka
+@testable import PurserKafka
 import PurserTesting
 import Synchronization
 import Testing
@@ -105,6 +105,26 @@ struct ConsumerGroupTests {
         #expect(!after.isEmpty && after.allSatisfy(first.isCurrent))
         await first.shutdown()
         await producer.shutdown()
+    }
+
+    @Test("a member shut down after joining its group but before its first assignment waits for it, then closes")
+    func shutdownBetweenJoinAndFirstAssignment() async throws {
+        let topic = KafkaTesting.uniqueName("group-join")
+        let kafka = try KafkaTesting.startBroker(topics: [topic: 2])
+        // Slow answers widen the gap between the JoinGroup answer and the SyncGroup answer to 0.6 s.
+        try kafka.setRoundTripTime(.milliseconds(600))
+        let assigned = Recorded<[TopicPartition]>()
+        let consumer = try KafkaConsumer(
+            configuration: KafkaTesting.consumerConfiguration(kafka, groupID: KafkaTesting.uniqueName("group")),
+            logger: KafkaTesting.logger,
+            rebalance: .init(onAssigned: { assigned.append($0) })
+        )
+        try consumer.subscribe(topics: [topic])
+        try await KafkaTesting.eventually { KafkaConsumer.hasMemberID(consumer.client) }
+        #expect(assigned.all.isEmpty, "joined, not assigned yet")
+        // librdkafka 2.0.2 aborts the process if the member is destroyed now.
+        await consumer.shutdown()
+        #expect(assigned.all.map(Set.init) == [[TopicPartition(topic, 0), TopicPartition(topic, 1)]])
     }
 
     @Test("offsets by time and a group reset move a stopped group to the right records")
