@@ -111,11 +111,21 @@ struct ReplayCommand: AsyncParsableCommand {
                 timeout: cluster.timeout
             )
         }
+        if let group, target == nil, !committed.contains(where: { $0.offset >= 0 }) {
+            throw OperatorError("group \(group) has no committed offset on \(source): nothing to rewind (is the group name right?)")
+        }
+        var skips: [String] = []
         for partition in partitions {
-            let high = try await cluster.admin.watermarks(partition, timeout: cluster.timeout).high
+            let (low, high) = try await cluster.admin.watermarks(partition, timeout: cluster.timeout)
             let start = starts.first { $0.topicPartition == partition }?.offset ?? high
             let end = ends?.first { $0.topicPartition == partition }?.offset ?? high
             let previous = committed.first { $0.topicPartition == partition }?.offset
+            // A rewind never moves a group past records it has not processed (from its commit, or from the
+            // partition's start when it has none): that would lose them.
+            let next = previous.flatMap { $0 >= 0 ? $0 : nil } ?? low
+            if target == nil, start > next {
+                skips.append("\(partition): its next record is \(next), the replay would start at \(start)")
+            }
             let reprocessedUpTo = target == nil ? (previous.flatMap { $0 >= 0 ? $0 : nil } ?? high) : end
             plans.append(
                 PartitionPlan(
@@ -129,6 +139,12 @@ struct ReplayCommand: AsyncParsableCommand {
             )
         }
 
+        if !skips.isEmpty {
+            throw OperatorError(
+                "replay only rewinds; moving group \(group ?? "") forward would skip records it has not processed ("
+                    + skips.joined(separator: "; ") + "). Choose an earlier start."
+            )
+        }
         if !dryRun {
             if let target {
                 try await copy(plans, into: target, cluster: cluster)

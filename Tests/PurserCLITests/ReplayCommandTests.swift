@@ -84,13 +84,13 @@ import Testing
             [TopicPartitionOffset(topic, 0, offset: 5), TopicPartitionOffset(topic, 1, offset: 5)]
         )
 
-        let byTime = try await replay(["--group", group, "--from", between.description])
-        #expect(byTime.partitions.map(\.start) == [2, 2])
-        #expect(byTime.records == 6)
-        #expect(try await committed() == [2, 2])
-
         _ = try await replay(["--group", group, "--offset", "4"])
         #expect(try await committed() == [4, 4])
+
+        let byTime = try await replay(["--group", group, "--from", between.description])
+        #expect(byTime.partitions.map(\.start) == [2, 2])
+        #expect(byTime.records == 4)
+        #expect(try await committed() == [2, 2])
 
         _ = try await replay(["--group", group, "--earliest"])
         #expect(try await committed() == [0, 0])
@@ -117,6 +117,31 @@ import Testing
         }
         await consumer.shutdown()
         #expect(try await committed() == [1, 1])
+    }
+
+    @Test("a rewind that would move the group past records it has not processed, or a group with no commits, is refused")
+    func refusesToSkipUnprocessedRecords() async throws {
+        try await send(6)
+        try await admin.alterCommittedOffsets(
+            group: group,
+            [TopicPartitionOffset(topic, 0, offset: 1), TopicPartitionOffset(topic, 1, offset: 3)]
+        )
+        for arguments in [["--offset", "2"], ["--offset", "2", "--dry-run"]] {
+            await #expect {
+                try await replay(["--group", group] + arguments)
+            } throws: { error in
+                "\(error)".hasPrefix("replay only rewinds; moving group \(group) forward would skip records it has not processed")
+                    && "\(error)".contains("\(topic)[0]: its next record is 1, the replay would start at 2")
+                    && !"\(error)".contains("\(topic)[1]")
+            }
+        }
+        #expect(try await committed() == [1, 3], "nothing moved")
+        let mistyped = group + "-typo"
+        await #expect {
+            try await replay(["--group", mistyped, "--earliest"])
+        } throws: { error in
+            "\(error)" == "group \(mistyped) has no committed offset on \(topic): nothing to rewind (is the group name right?)"
+        }
     }
 
     @Test func startIsRequiredOnce() async throws {
