@@ -57,6 +57,10 @@ struct DeadLetterSelection: ParsableArguments {
             }
             letters.append(StoredDeadLetter(position: "\(record.partition)/\(record.offset)", letter: letter))
         }
+        let unknown = id.filter { wanted in !letters.contains { $0.position == wanted || $0.eventID == wanted } }
+        if !unknown.isEmpty {
+            throw OperatorError("no dead letter of \(worker) has the id \(unknown.joined(separator: ", ")) (see purser dlq list)")
+        }
         let since = since?.timestamp().date
         return (
             cluster,
@@ -197,22 +201,27 @@ struct DeadLetterRedrive: AsyncParsableCommand {
         let (cluster, letters) = try await selection.load()
         let context = OperatorContext.current
         context.progress("redriving \(letters.count) dead letter(s) of \(selection.worker)")
-        let reports = try await cluster.publish(letters.map { ProducerRecord($0.letter.redriveRecord) })
-        let sent = zip(letters, reports).map { stored, report in
-            Sent(
-                id: stored.position,
-                eventID: stored.eventID,
-                topic: report.topic,
-                partition: report.partition,
-                offset: report.offset
-            )
+        var sent: [Sent] = []
+        do {
+            _ = try await cluster.publish(letters.map { ProducerRecord($0.letter.redriveRecord) }) { index, report in
+                let item = Sent(
+                    id: letters[index].position,
+                    eventID: letters[index].eventID,
+                    topic: report.topic,
+                    partition: report.partition,
+                    offset: report.offset
+                )
+                sent.append(item)
+                // As it happens, so a failure later leaves the operator knowing what was redriven.
+                if !selection.json { context.write("\(item.id) -> \(item.topic)/\(item.partition)/\(item.offset)  event \(item.eventID ?? "-")") }
+            }
+        } catch {
+            let done = sent.isEmpty ? "none was redriven" : "redriven before it: " + sent.map(\.id).joined(separator: ", ")
+            throw OperatorError("\(error); \(done)")
         }
         if selection.json {
             context.write(try JSONOutput.text(sent))
             return
-        }
-        for item in sent {
-            context.write("\(item.id) -> \(item.topic)/\(item.partition)/\(item.offset)  event \(item.eventID ?? "-")")
         }
         let topics = Set(sent.map(\.topic)).sorted().joined(separator: ", ")
         context.write("redrove \(sent.count) dead letter(s)" + (sent.isEmpty ? "" : " to \(topics)"))

@@ -153,14 +153,22 @@ struct OperatorKafka: Sendable {
         )
     }
 
-    /// Sends `records` in order, flushes, and shuts the producer down.
+    /// Sends `records` in order, flushes, and shuts the producer down; stops at the first failure.
+    /// - Parameter delivered: called with each record's index and report as it is acknowledged, so a caller
+    ///   can say what was written before a failure.
     /// - Returns: each record's delivery report, in order.
-    func publish(_ records: [ProducerRecord]) async throws -> [DeliveryReport] {
+    func publish(
+        _ records: [ProducerRecord],
+        delivered: (Int, DeliveryReport) -> Void = { _, _ in }
+    ) async throws -> [DeliveryReport] {
         guard !records.isEmpty else { return [] }
         let producer = try makeProducer()
         var reports: [DeliveryReport] = []
         do {
-            for record in records { reports.append(try await producer.send(record)) }
+            for record in records {
+                reports.append(try await producer.send(record))
+                delivered(reports.count - 1, reports[reports.count - 1])
+            }
         } catch {
             await producer.shutdown()
             throw OperatorError("publishing failed after \(reports.count) of \(records.count) record(s): \(error)")

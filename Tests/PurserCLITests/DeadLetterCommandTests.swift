@@ -22,11 +22,12 @@ import Testing
     }
 
     /// The original record as a worker consumed it, and its dead letter on the dead-letter topic.
-    private func deadLetter(customer: String, offset: Int64, error: String, attempts: Int) -> (
+    private func deadLetter(customer: String, offset: Int64, error: String, attempts: Int, topic: String? = nil) -> (
         original: ProducerRecord, dead: ProducerRecord
     ) {
+        let topic = topic ?? approved
         let original = TestRecords.event(
-            topic: approved,
+            topic: topic,
             type: .depositApproved,
             customer: customer,
             data: ["customerId": .string(customer), "amount": "5", "currency": "USDT_TRC20"],
@@ -34,7 +35,7 @@ import Testing
         )
         let letter = DeadLetter(
             original: InputRecord(
-                topic: approved,
+                topic: topic,
                 partition: 1,
                 offset: offset,
                 key: original.key,
@@ -150,5 +151,30 @@ import Testing
             environment: environment
         ).output
         #expect(text.last == "redrove 2 dead letter(s) to \(approved)")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func redriveRefusesUnknownIDsAndNamesWhatItSentBeforeAFailure() async throws {
+        let first = deadLetter(customer: "ada", offset: 7, error: "Calypso answered 503", attempts: 5)
+        let forbidden = prefix + "forbidden.v1"
+        let orphan = deadLetter(customer: "bob", offset: 8, error: "still failing", attempts: 5, topic: forbidden)
+        _ = try await TestRecords.send([first.dead, orphan.dead], to: kafka)
+        kafka.setTopicError(forbidden, KafkaError.Code(rawValue: 29))  // TOPIC_AUTHORIZATION_FAILED
+
+        await #expect {
+            try await OperatorRun.purser(["dlq", "redrive", "--worker", "deposit-crediter", "--id", "0/0", "--id", "0/9"], environment: environment)
+        } throws: { error in
+            PurserCommand.message(for: error) == "no dead letter of deposit-crediter has the id 0/9 (see purser dlq list)"
+        }
+        // Writing to the second letter's topic is refused: the first was redriven, and the error says so.
+        await #expect {
+            try await OperatorRun.purser(["dlq", "redrive", "--worker", "deposit-crediter", "--json"], environment: environment)
+        } throws: { error in
+            PurserCommand.message(for: error).hasSuffix("; redriven before it: 0/0")
+        }
+        let admin = try KafkaAdmin(options: KafkaClientOptions(bootstrapServers: kafka.brokers), logger: KafkaTesting.logger)
+        var copies: [ConsumerRecord] = []
+        for partition in Int32(0)...1 { copies += try await admin.readPartition(TopicPartition(approved, partition)) }
+        #expect(copies.map(\.value) == [first.original.value], "only the refused --id run published nothing")
     }
 }
