@@ -41,15 +41,26 @@ struct TopicsApply: AsyncParsableCommand {
             case nil: (topic.name, "unknown", 0)
             }
         }
+        func declaredPartitions(_ name: String) -> Int { declared.first { $0.name == name }?.partitions ?? 0 }
         if json {
-            let items = lines.map { #"{"name":"\#($0.name)","state":"\#($0.state)","partitions":\#($0.partitions)}"# }
+            let items = lines.map {
+                #"{"name":"\#($0.name)","state":"\#($0.state)","partitions":\#($0.partitions),"declaredPartitions":\#(declaredPartitions($0.name))}"#
+            }
             print("[" + items.joined(separator: ",") + "]")
         } else {
             for line in lines {
-                let declaredPartitions = declared.first { $0.name == line.name }?.partitions ?? 0
-                let note = line.partitions != declaredPartitions ? " (declared \(declaredPartitions))" : ""
+                let note = line.partitions != declaredPartitions(line.name) ? " (declared \(declaredPartitions(line.name)))" : ""
                 print("\(line.state.padding(toLength: 8, withPad: " ", startingAt: 0)) \(line.name) \(line.partitions) partitions\(note)")
             }
+        }
+        // Workers rebuild their state from co-partitioned topics: a different partition count is not a detail.
+        let mismatched = lines.filter { $0.state == "present" && $0.partitions != declaredPartitions($0.name) }
+        if !mismatched.isEmpty {
+            throw OperatorError(
+                "partition counts differ from topics/: "
+                    + mismatched.map { "\($0.name) has \($0.partitions), declared \(declaredPartitions($0.name))" }.joined(separator: "; ")
+                    + ". Workers need co-partitioned topics; fix the topics before starting them."
+            )
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PurserJSON
 import PurserSchema
+import PurserTesting
 import Testing
 
 @testable import PurserCLI
@@ -33,6 +34,24 @@ private let topicsDirectory = URL(fileURLWithPath: #filePath)
         #expect(customers["configs"]?["cleanup.policy"] == "compact")
         #expect(customers["configs"]?.objectValue?.keys == customers["configs"]?.objectValue?.keys.sorted())
         #expect(customers["messageTypes"] == ["purser.customer.changed"])
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func applyFailsWhenAnExistingTopicHasAnotherPartitionCount() async throws {
+        let prefix = KafkaTesting.uniqueName("apply") + "."
+        let kafka = try KafkaTesting.startBroker()
+        let declared = try TopicCatalog.load(from: topicsDirectory).topics(prefix: prefix)
+        let credited = prefix + "deposits.credited.v1"
+        for topic in declared {
+            try kafka.createTopic(topic.name, partitions: topic.name == credited ? 6 : topic.partitions)
+        }
+        let apply = try TopicsApply.parse(["--topics-dir", topicsDirectory.path, "--prefix", prefix, "--kafka-brokers", kafka.bootstrapServers])
+        await #expect {
+            try await apply.run()
+        } throws: { error in
+            "\(error)" == "partition counts differ from topics/: \(credited) has 6, declared 12. "
+                + "Workers need co-partitioned topics; fix the topics before starting them."
+        }
     }
 
     @Test func aMissingFolderFailsWithItsPath() throws {
