@@ -9,7 +9,7 @@ struct LagCommand: AsyncParsableCommand {
         commandName: "lag",
         abstract: "Print each group's committed offset, high watermark and lag per topic partition.",
         discussion:
-            "Without --group: every worker group, purser-<worker>. Only partitions the group committed on are shown."
+            "Without --group: every worker group, purser-<worker>. Shown: every partition of each topic the group committed on (one it never committed on counts from the partition's start)."
     )
 
     @OptionGroup var kafka: KafkaOptions
@@ -24,8 +24,8 @@ struct LagCommand: AsyncParsableCommand {
         var group: String
         var topic: String
         var partition: Int32
-        /// The next offset the group will read.
-        var committed: Int64
+        /// The next offset the group will read; `nil` when it never committed on the partition (it reads from the start).
+        var committed: Int64?
         var highWatermark: Int64
         /// Records not yet consumed.
         var lag: Int64
@@ -43,8 +43,9 @@ struct LagCommand: AsyncParsableCommand {
         }
     }
 
-    /// One row per partition a group has committed on; a group with no commit gets one row without
-    /// a topic, so it still shows.
+    /// One row per partition of each topic a group has committed on, also the partitions of that topic it never
+    /// committed on (one stuck on its first record would otherwise not show); a group with no commit gets one
+    /// row without a topic, so it still shows.
     static func rows(groups: [String], cluster: OperatorKafka) async throws -> [Row] {
         let topics = cluster.partitionCounts.keys.sorted()
         var rows: [Row] = []
@@ -54,16 +55,18 @@ struct LagCommand: AsyncParsableCommand {
                 topics: topics,
                 timeout: cluster.timeout
             )
-            for position in committed where position.offset >= 0 {
-                let high = try await cluster.admin.watermarks(position.topicPartition, timeout: cluster.timeout).high
+            let consumed = Set(committed.filter { $0.offset >= 0 }.map(\.topicPartition.topic))
+            for position in committed where consumed.contains(position.topicPartition.topic) {
+                let (low, high) = try await cluster.admin.watermarks(position.topicPartition, timeout: cluster.timeout)
+                let offset = position.offset >= 0 ? position.offset : nil
                 rows.append(
                     Row(
                         group: group,
                         topic: position.topicPartition.topic,
                         partition: position.topicPartition.partition,
-                        committed: position.offset,
+                        committed: offset,
                         highWatermark: high,
-                        lag: max(0, high - position.offset)
+                        lag: max(0, high - (offset ?? low))
                     )
                 )
             }
@@ -74,7 +77,7 @@ struct LagCommand: AsyncParsableCommand {
     static func table(_ rows: [Row], groups: [String]) -> String {
         var cells = rows.map { row in
             [
-                row.group, row.topic, String(row.partition), String(row.committed),
+                row.group, row.topic, String(row.partition), row.committed.map(String.init) ?? "-",
                 String(row.highWatermark), String(row.lag),
             ]
         }

@@ -55,6 +55,17 @@ import Testing
             ]
         )
 
+        // A group that never committed on partition 1 (say, stuck on its first record) still shows it.
+        let stuck = KafkaTesting.uniqueName("purser-lag")
+        try await admin.alterCommittedOffsets(group: stuck, [TopicPartitionOffset(topic, 0, offset: 5)])
+        let stuckRun = try await OperatorRun.purser(["lag", "--brokers", kafka.bootstrapServers, "--group", stuck, "--json"])
+        #expect(
+            try JSONDecoder().decode([LagCommand.Row].self, from: Data(stuckRun.text.utf8)) == [
+                LagCommand.Row(group: stuck, topic: topic, partition: 0, committed: 5, highWatermark: 5, lag: 0),
+                LagCommand.Row(group: stuck, topic: topic, partition: 1, committed: nil, highWatermark: 3, lag: 3),
+            ]
+        )
+
         let table = try await OperatorRun.purser(["lag", "--brokers", kafka.bootstrapServers]).output
         #expect(table.first?.split(separator: " ") == ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "HIGH", "LAG"])
         for worker in TopicNames.Worker.all {
