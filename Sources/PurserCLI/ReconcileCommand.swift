@@ -86,10 +86,14 @@ struct ReconcileCommand: AsyncParsableCommand {
         let topics = cluster.configuration.topics
         let cutoff = Timestamp(millisecondsSince1970: Timestamp.now.millisecondsSince1970 - since.milliseconds)
 
+        // Every Purser topic is keyed by customer id: the webhooks topic adds customers whose deposits arrived
+        // but never got as far as a decision (dead-lettered, say), when they are not on the customers topic.
         var customers = Set<String>()
-        for record in try await cluster.readAll(topics.customers) {
-            if let customer = record.key.map({ String(decoding: $0, as: UTF8.self) }), !customer.isEmpty {
-                customers.insert(customer)
+        for topic in [topics.customers, topics.webhooks] {
+            for record in try await cluster.readAll(topic) {
+                if let customer = record.key.map({ String(decoding: $0, as: UTF8.self) }), !customer.isEmpty {
+                    customers.insert(customer)
+                }
             }
         }
         var published: [String: Published] = [:]
@@ -176,10 +180,8 @@ struct ReconcileCommand: AsyncParsableCommand {
 
     /// Every confirmed transaction of `customer`, page by page.
     static func confirmedTransactions(of customer: String, client: CalypsoClient) async throws -> [CalypsoTransaction] {
-        var transactions: [CalypsoTransaction] = []
-        var page = 0
-        while true {
-            let result = try await client.findTransactions(
+        let transactions = try await allPages(of: customer) { page in
+            try await client.findTransactions(
                 CalypsoTransactionQuery(
                     customerId: customer,
                     transactionStateFilter: .init(equals: TransactionState.confirmed.rawValue),
@@ -189,15 +191,34 @@ struct ReconcileCommand: AsyncParsableCommand {
                     properties: "createdDate"
                 )
             )
-            transactions += result.result.filter { $0.transactionState == .confirmed }
-            page += 1
-            if result.result.isEmpty || page >= result.total { break }
         }
-        return transactions.map { transaction in
+        return transactions.filter { $0.transactionState == .confirmed }.map { transaction in
             var transaction = transaction
             transaction.customerId = transaction.customerId ?? customer
             return transaction
         }
+    }
+
+    /// Every transaction of a paged answer. Calypso does not document whether pages start at 0 or 1, so pages
+    /// are read from 0 up to its page count until as many distinct transactions as its `totalElements` are in;
+    /// fewer is an error rather than a report that silently misses the last page.
+    static func allPages(
+        of customer: String,
+        _ fetch: (_ pageNumber: Int) async throws -> CalypsoTransactionPage
+    ) async throws -> [CalypsoTransaction] {
+        var transactions: [CalypsoTransaction] = []
+        var seen = Set<String>()
+        var page = 0
+        var answer: CalypsoTransactionPage
+        repeat {
+            answer = try await fetch(page)
+            for transaction in answer.result where seen.insert(transaction.id).inserted { transactions.append(transaction) }
+            if transactions.count >= answer.totalElements { return transactions }
+            page += 1
+        } while page <= answer.total
+        throw OperatorError(
+            "Calypso counted \(answer.totalElements) transaction(s) of customer \(customer) but its \(answer.total) page(s) held \(transactions.count)"
+        )
     }
 
     /// Calypso's `createdDate`, which may lack a zone (then it is UTC).

@@ -216,6 +216,27 @@ import Testing
         }
     }
 
+    @Test("a customer known only from the webhooks topic is reconciled too", .timeLimit(.minutes(1)))
+    func reconcileFindsCustomersOnTheWebhooksTopic() async throws {
+        try await withSandbox { sandbox, environment in
+            // Created at Calypso directly, so not on purser.customers.v1; its webhook arrived, no decision followed.
+            let calypso = CalypsoClient(
+                configuration: .init(baseURL: try await sandbox.baseURL(), account: Self.account, credentials: Self.pair),
+                logger: KafkaTesting.logger
+            )
+            let customer = try await calypso.createCustomer(CalypsoCustomerDetails()).id
+            _ = try await calypso.address(customerId: customer, currency: "ETH")
+            try await calypso.shutdown()
+            let deposit = try sandbox.simulateDeposit(SandboxDeposit(customerId: customer, currency: "ETH", amount: DecimalAmount("2")))
+            _ = try await TestRecords.send(
+                [TestRecords.event(topic: topics.webhooks, type: .webhookReceived, customer: customer, data: [:])],
+                to: kafka
+            )
+            let report = try await reconcile(["--since", "1h"], environment: environment)
+            #expect(report.missing.map(\.transactionId) == [deposit.transactionId])
+        }
+    }
+
     private func reconcile(_ arguments: [String], environment: [String: String]) async throws -> ReconcileCommand.Report
     {
         let run = try await OperatorRun.purser(["reconcile", "--json"] + arguments, environment: environment)
