@@ -129,7 +129,13 @@ struct CustomerBlock: AsyncParsableCommand {
     @Argument(help: "The Calypso customer id.") var customerId: String
 
     func run() async throws {
-        try await options.change({ try await $0.blockCustomer(id: customerId) }, verb: "blocked")
+        // The event carries the state Calypso accepted, not its echo of the flag: an answer without `blocked`
+        // reads as `false`, and publishing that after a block would release the customer's deposits.
+        try await options.change({ customer in
+            var blocked = try await customer.blockCustomer(id: customerId)
+            blocked.blocked = true
+            return blocked
+        }, verb: "blocked")
     }
 }
 
@@ -139,7 +145,11 @@ struct CustomerUnblock: AsyncParsableCommand {
     @Argument(help: "The Calypso customer id.") var customerId: String
 
     func run() async throws {
-        try await options.change({ try await $0.unblockCustomer(id: customerId) }, verb: "unblocked")
+        try await options.change({ customer in
+            var unblocked = try await customer.unblockCustomer(id: customerId)
+            unblocked.blocked = false
+            return unblocked
+        }, verb: "unblocked")
     }
 }
 
