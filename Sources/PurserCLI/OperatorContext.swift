@@ -98,10 +98,14 @@ struct OperatorKafka: Sendable {
         }
     }
 
-    /// `name` with `TOPIC_PREFIX`, unless it already starts with it: operators may type either.
+    /// `name` with `TOPIC_PREFIX`, or `name` itself when it is already a full name: operators may type either.
+    /// The prefixed name wins when it exists, so a prefix that starts a contract name (`purser.` and
+    /// `purser.transactions.v1`) still gets prepended.
     func topicName(_ name: String) -> String {
         let prefix = configuration.topicPrefix
-        return prefix.isEmpty || name.hasPrefix(prefix) ? name : prefix + name
+        let prefixed = prefix + name
+        if prefix.isEmpty || partitionCounts[prefixed] != nil { return prefixed }
+        return name.hasPrefix(prefix) && partitionCounts[name] != nil ? name : prefixed
     }
 
     /// Every topic of the pipeline, dead letters included, that exists on the cluster (with `TOPIC_PREFIX`).
