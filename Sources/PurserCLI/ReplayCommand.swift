@@ -147,7 +147,9 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         if !dryRun {
             if let target {
-                try await copy(plans, into: target, cluster: cluster)
+                // Offsets count transaction markers and records trimmed meanwhile too: report what was copied.
+                let copied = try await copy(plans, into: target, cluster: cluster)
+                for index in plans.indices { plans[index].records = copied[plans[index].partition, default: 0] }
             } else if let group {
                 try await rewind(group, plans, cluster: cluster)
             }
@@ -204,13 +206,16 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     /// Copies each partition's window, marking every copy with where it came from.
-    private func copy(_ plans: [PartitionPlan], into target: String, cluster: OperatorKafka) async throws {
+    /// - Returns: how many records were copied from each partition.
+    private func copy(_ plans: [PartitionPlan], into target: String, cluster: OperatorKafka) async throws -> [Int32: Int64] {
         var records: [ProducerRecord] = []
+        var counts: [Int32: Int64] = [:]
         for plan in plans where plan.records > 0 {
             OperatorContext.current.progress("reading \(plan.topic)/\(plan.partition) [\(plan.start), \(plan.end))")
             let partition = TopicPartition(plan.topic, plan.partition)
             for record in try await cluster.admin.readPartition(partition, from: plan.start, timeout: cluster.timeout)
             where record.offset < plan.end {
+                counts[plan.partition, default: 0] += 1
                 records.append(
                     ProducerRecord(
                         topic: target,
@@ -229,6 +234,7 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         OperatorContext.current.progress("copying \(records.count) record(s) into \(target)")
         _ = try await cluster.publish(records)
+        return counts
     }
 
     static func text(_ result: Result) -> String {
