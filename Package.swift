@@ -190,6 +190,6 @@ let package = Package(
             dependencies: ["PurserAudit", "PurserKafka", "PurserSchema", "Calypso", "CalypsoSandbox", argumentParser, lifecycle, log],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ChaosTests", dependencies: ["PurserAudit"], swiftSettings: swiftSettings),
+        .testTarget(name: "ChaosTests", dependencies: ["PurserAudit", "CalypsoSandbox", "PurserSchema"], swiftSettings: swiftSettings),
     ]
 )

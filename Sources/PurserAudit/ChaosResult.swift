@@ -11,6 +11,7 @@ public struct ChaosResult: Sendable, Codable {
     public var lost: Int
     public var duplicated: Int
     public var unexpected: Int
+    public var deadLettered: Int
     public var maxLag: Int
     /// From the end of the fault until everything confirmed was credited or held; `nil`: never.
     public var recoverySeconds: Double?
@@ -38,6 +39,7 @@ public struct ChaosResult: Sendable, Codable {
         lost = audit.lost
         duplicated = audit.duplicated
         unexpected = audit.unexpected
+        deadLettered = audit.deadLettered
         self.maxLag = maxLag
         self.recoverySeconds = recoverySeconds
         self.notes = notes
@@ -47,7 +49,8 @@ public struct ChaosResult: Sendable, Codable {
 
     /// Nothing lost, doubled or made up, the pipeline settled, and no other problem.
     public var passed: Bool {
-        problems.isEmpty && recoverySeconds != nil && lost == 0 && duplicated == 0 && unexpected == 0 && confirmed > 0
+        problems.isEmpty && recoverySeconds != nil && lost == 0 && duplicated == 0 && unexpected == 0 && deadLettered == 0
+            && confirmed > 0
     }
 
     public static let header = columns(["scenario", "webhooks sent", "credited", "held", "lost", "duplicated", "max lag", "recovery", "audit"])

@@ -3,7 +3,8 @@ import PurserSchema
 
 /// What Purser published compared with what Calypso (the sandbox ledger) settled: every confirmed
 /// deposit of a customer who was not blocked credited exactly once, every one of a blocked customer
-/// held exactly once, and nothing else.
+/// held exactly once, every declined one declined exactly once, each with the ledger's customer, purse,
+/// address, currency and amount, nothing else, and nothing dead-lettered.
 public struct DepositAudit: Sendable, Hashable, Codable {
     /// Confirmed deposits of the ledger.
     public var confirmed = 0
@@ -13,46 +14,113 @@ public struct DepositAudit: Sendable, Hashable, Codable {
     public var credited = 0
     /// Distinct transactions held.
     public var held = 0
-    /// Confirmed deposits with no credit (or, for blocked customers, no hold).
+    /// Declined deposits of the ledger, and distinct transactions declined.
+    public var toDecline = 0
+    public var declined = 0
+    /// Ledger deposits with no credit, hold or decline (whichever they call for).
     public var lost = 0
-    /// Credits and holds beyond the first of their transaction.
+    /// Credits, holds and declines beyond the first of their transaction.
     public var duplicated = 0
-    /// Credits or holds the ledger does not call for (unknown transaction, wrong kind, other amount).
+    /// Credits, holds or declines the ledger does not call for: an unknown transaction, the wrong kind, or
+    /// any of customer, purse, address, currency and amount other than the ledger's.
     public var unexpected = 0
+    /// Records on the dead-letter topics: records the pipeline gave up on.
+    public var deadLettered = 0
 
-    /// Nothing lost, nothing doubled, nothing made up.
-    public var isClean: Bool { lost == 0 && duplicated == 0 && unexpected == 0 }
+    /// Nothing lost, doubled, made up or given up.
+    public var isClean: Bool { lost == 0 && duplicated == 0 && unexpected == 0 && deadLettered == 0 }
 
-    /// Compares the ledger with the published credits and holds.
-    public init(ledger: SandboxLedger, credits: [DepositDetails], holds: [DepositDetails]) {
-        let entries = ledger.customers.flatMap(\.confirmed)
-        let toCredit = Self.expectations(entries.filter { !$0.customerBlocked })
-        let toHold = Self.expectations(entries.filter(\.customerBlocked))
-        confirmed = entries.count
+    /// Compares the ledger with the published credits, holds and declines.
+    public init(
+        ledger: SandboxLedger,
+        credits: [DepositDetails],
+        holds: [DepositDetails],
+        declines: [DepositDeclined] = [],
+        deadLettered: Int = 0
+    ) {
+        let confirmedEntries = ledger.customers.flatMap { customer in customer.confirmed.map { (customer.customerId, $0) } }
+        let toCredit = Self.expectations(confirmedEntries.filter { !$0.1.customerBlocked })
+        let toHold = Self.expectations(confirmedEntries.filter { $0.1.customerBlocked })
+        let toDecline = Self.expectations(ledger.customers.flatMap { customer in customer.declined.map { (customer.customerId, $0) } })
+        confirmed = confirmedEntries.count
         blocked = toHold.count
-        let creditOutcome = Self.compare(credits, with: toCredit)
-        let holdOutcome = Self.compare(holds, with: toHold)
-        credited = creditOutcome.distinct
-        held = holdOutcome.distinct
-        lost = creditOutcome.missing + holdOutcome.missing
-        duplicated = creditOutcome.extra + holdOutcome.extra
-        unexpected = creditOutcome.unexpected + holdOutcome.unexpected
+        self.toDecline = toDecline.count
+        let publishedDeclines = declines.map {
+            Published(
+                transactionId: $0.transactionId,
+                carried: Expected(
+                    customerId: $0.customerId, purseId: $0.purseId, address: $0.address, currency: $0.currency,
+                    amount: $0.amount.text
+                )
+            )
+        }
+        let outcomes = [
+            Self.compare(credits.map(Published.init), with: toCredit), Self.compare(holds.map(Published.init), with: toHold),
+            Self.compare(publishedDeclines, with: toDecline),
+        ]
+        credited = outcomes[0].distinct
+        held = outcomes[1].distinct
+        declined = outcomes[2].distinct
+        lost = outcomes.reduce(0) { $0 + $1.missing }
+        duplicated = outcomes.reduce(0) { $0 + $1.extra }
+        unexpected = outcomes.reduce(0) { $0 + $1.unexpected }
+        self.deadLettered = deadLettered
     }
 
-    /// Transaction id → the exact amount it must carry.
-    private static func expectations(_ entries: [SandboxLedger.Entry]) -> [String: String] {
-        Dictionary(entries.map { ($0.transactionId, $0.amount) }, uniquingKeysWith: { first, _ in first })
+    /// What a published deposit must carry.
+    private struct Expected: Equatable {
+        var customerId: String
+        var purseId: String
+        var address: String
+        var currency: String
+        var amount: String
+    }
+
+    private struct Published {
+        var transactionId: String
+        var carried: Expected
+
+        init(transactionId: String, carried: Expected) {
+            self.transactionId = transactionId
+            self.carried = carried
+        }
+
+        init(_ deposit: DepositDetails) {
+            self.init(
+                transactionId: deposit.transactionId,
+                carried: Expected(
+                    customerId: deposit.customerId, purseId: deposit.purseId, address: deposit.address,
+                    currency: deposit.currency, amount: deposit.amount.text
+                )
+            )
+        }
+    }
+
+    /// Transaction id → what its publication must carry, from the ledger.
+    private static func expectations(_ entries: [(customerId: String, entry: SandboxLedger.Entry)]) -> [String: Expected] {
+        Dictionary(
+            entries.map { customerId, entry in
+                (
+                    entry.transactionId,
+                    Expected(
+                        customerId: customerId, purseId: entry.purseId, address: entry.address, currency: entry.currency,
+                        amount: entry.amount
+                    )
+                )
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
     }
 
     private static func compare(
-        _ published: [DepositDetails],
-        with expected: [String: String]
+        _ published: [Published],
+        with expected: [String: Expected]
     ) -> (distinct: Int, missing: Int, extra: Int, unexpected: Int) {
         var seen: [String: Int] = [:]
         var unexpected = 0
         for deposit in published {
             seen[deposit.transactionId, default: 0] += 1
-            if seen[deposit.transactionId] == 1, expected[deposit.transactionId] != deposit.amount.text {
+            if seen[deposit.transactionId] == 1, expected[deposit.transactionId] != deposit.carried {
                 unexpected += 1
             }
         }

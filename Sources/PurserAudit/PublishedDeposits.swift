@@ -80,10 +80,14 @@ public struct PublishedDeposits: Sendable {
 extension DepositAudit {
     /// Audits what `published` holds now against `ledger`.
     public init(ledger: SandboxLedger, published: PublishedDeposits) async throws {
+        var deadLettered = 0
+        for worker in TopicNames.Worker.all { deadLettered += try await published.count(published.topics.deadLetter(worker: worker)) }
         self.init(
             ledger: ledger,
             credits: try await published.credits().map(\.data.deposit),
-            holds: try await published.holds().map(\.data.deposit)
+            holds: try await published.holds().map(\.data.deposit),
+            declines: try await published.events(DepositDeclined.self, in: published.topics.depositsDeclined).map(\.data),
+            deadLettered: deadLettered
         )
     }
 }

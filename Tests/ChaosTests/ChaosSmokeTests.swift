@@ -46,7 +46,10 @@ struct ChaosSmokeTests {
             #expect(result.blocked > 0, "\(result.scenario): some deposits belong to blocked customers")
             #expect(result.credited == result.confirmed - result.blocked, "\(result.scenario): every deposit to credit was credited")
             #expect(result.held == result.blocked, "\(result.scenario): every blocked customer's deposit was held")
-            #expect(result.lost == 0 && result.duplicated == 0 && result.unexpected == 0, "\(result.scenario): \(result)")
+            #expect(
+                result.lost == 0 && result.duplicated == 0 && result.unexpected == 0 && result.deadLettered == 0,
+                "\(result.scenario): \(result)"
+            )
             #expect(result.recoverySeconds != nil, "\(result.scenario): the pipeline settled")
             #expect(result.problems.isEmpty, "\(result.scenario): \(result.problems)")
         }
