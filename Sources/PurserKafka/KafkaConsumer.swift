@@ -29,7 +29,8 @@ import Synchronization
 public final class KafkaConsumer: Service, Sendable {
     /// Synchronous hooks run on the poll thread while librdkafka rebalances.
     public struct RebalanceHandler: Sendable {
-        /// After partitions were added to the assignment (records of them follow).
+        /// After partitions were added to the assignment (records of them follow). Not called for an assignment
+        /// that arrives once ``shutdown()`` has begun (``onRevoked`` may then name partitions it never announced).
         public var onAssigned: @Sendable (_ partitions: [TopicPartition]) -> Void
         /// Before partitions leave the assignment: finish or drop in-flight work for them and store
         /// their offsets; the consumer then commits (unless `isLost`, when another member may already
@@ -51,6 +52,8 @@ public final class KafkaConsumer: Service, Sendable {
         var waiter: CheckedContinuation<ConsumerRecord?, any Error>?
         var isPollerWaitingForRoom = false
         var isClosed = false
+        /// ``shutdown()`` has begun: an assignment that arrives now is taken (librdkafka needs it) but not announced.
+        var isClosing = false
         var fatalError: KafkaError?
         var assignment: Set<TopicPartition> = []
         /// Bumped when a partition's records in flight from the poll thread become stale (seek, revoke).
@@ -80,7 +83,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// overlaps a poll call, so what a poll returns is either wholly before it (and dropped) or after it.
     private let pollGate = DispatchSemaphore(value: 1)
     private let pollThread: LockedState<PollThread?>
-    private let assignments = AssignmentCount()
+    let assignments = AssignmentCount()
 
     /// Creates the consumer and starts polling. Nothing is read before ``subscribe(topics:)`` or
     /// ``assign(_:)``.
@@ -480,6 +483,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// ``records``. Idempotent.
     public func shutdown() async {
         guard let thread = pollThread.withLock({ $0.take() }) else { return }
+        state.withLock { $0.isClosing = true }
         roomAvailable.signal()
         let client = client
         let logger = logger
@@ -568,7 +572,9 @@ public final class KafkaConsumer: Service, Sendable {
                 }
             }
             assignments.value.add(1, ordering: .releasing)
-            handler.onAssigned(partitions)
+            // Announcing it while closing would have the owner prepare partitions it never reads (a worker
+            // rebuilds its state), delaying the close.
+            if !state.withLock(\.isClosing) { handler.onAssigned(partitions) }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let isLost = rd_kafka_assignment_lost(rk) != 0
             logger.info("partitions revoked", metadata: ["kafka.partitions": "\(partitions)", "kafka.lost": "\(isLost)"])

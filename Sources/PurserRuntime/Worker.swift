@@ -41,6 +41,12 @@ public protocol Worker: Sendable {
     /// find it and act as if the output existed.
     func recordDeadLettered(_ record: InputRecord)
 
+    /// Whether the runtime may send an output again after a send that failed but may have written it (librdkafka
+    /// gave up waiting for the broker's answer). `false` for a worker whose outputs must appear once and whose
+    /// state is rebuilt from them in ``partitionsAssigned(_:context:)``: the runtime then leaves the record
+    /// uncommitted and re-joins, so the state is rebuilt from what the output topic holds. Default: `true`.
+    var resendsPossiblyWrittenOutputs: Bool { get }
+
     /// Whether `error` thrown by ``process(_:context:)`` is worth retrying.
     ///
     /// The default reads ``RetryClassifiedError/isTransient`` and treats every other error as permanent.
@@ -54,6 +60,8 @@ extension Worker {
     public func partitionsRevoked(_ partitions: [TopicPartition]) async {}
 
     public func recordDeadLettered(_ record: InputRecord) {}
+
+    public var resendsPossiblyWrittenOutputs: Bool { true }
 
     public func isTransient(_ error: any Error) -> Bool {
         (error as? any RetryClassifiedError)?.isTransient ?? false

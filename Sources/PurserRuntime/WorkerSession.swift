@@ -181,7 +181,7 @@ final class WorkerSession: Sendable {
         do {
             try await send(outcome.records, partition: record.topicPartition)
             return true
-        } catch let failure as RetryFailure where Self.mayHaveBeenWritten(failure.underlying) {
+        } catch let failure as RetryFailure where !worker.resendsPossiblyWrittenOutputs && Self.mayHaveBeenWritten(failure.underlying) {
             // Sending it again could write it twice, and dead-lettering it would let a redrive do the same. The
             // record stays uncommitted and the session re-joins: the partition's next owner rebuilds its state
             // from what the output topics hold, and finds the output if it was written.
@@ -211,7 +211,9 @@ final class WorkerSession: Sendable {
         for output in records {
             _ = try await configuration.retry.run(
                 clock: RevocableClock(base: ContinuousClock(), partition: partition, state: state),
-                isTransient: { error in (error as? KafkaError)?.isRetriable == true && !Self.mayHaveBeenWritten(error) },
+                isTransient: { [worker] error in
+                    (error as? KafkaError)?.isRetriable == true && (worker.resendsPossiblyWrittenOutputs || !Self.mayHaveBeenWritten(error))
+                },
                 willRetry: { [logger] _, error, _ in
                     logger.warning("Retrying a publish", metadata: ["purser.error": .string("\(error)")])
                 }
@@ -379,6 +381,9 @@ final class WorkerSession: Sendable {
         }
         guard isFirst else { return }
         logger.error("Worker session failed", metadata: ["purser.error": .string("\(error)")])
+        // Start nothing more: a record of the same key as one given up on would otherwise overtake it, since
+        // the consumer closes (and revokes) only later.
+        apply(state.beginRevoke(state.assignedPartitions))
         if let consumer = consumerBox.withLock({ $0 }) {
             Task { await consumer.shutdown() }
         }

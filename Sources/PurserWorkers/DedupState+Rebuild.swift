@@ -60,6 +60,9 @@ extension OncePerKeyWorker {
         dedupState.drop(partitions)
     }
 
+    /// A resend of an output that may be stored would emit it twice; a re-join rebuilds the claims from the output.
+    public var resendsPossiblyWrittenOutputs: Bool { false }
+
     /// Releases the claim the dead-lettered record made, so its redrive (or any later record with
     /// the key) is not mistaken for a duplicate of an output that was never written.
     public func recordDeadLettered(_ record: InputRecord) {

@@ -124,7 +124,8 @@ struct ConsumerGroupTests {
         #expect(assigned.all.isEmpty, "joined, not assigned yet")
         // librdkafka 2.0.2 aborts the process if the member is destroyed now.
         await consumer.shutdown()
-        #expect(assigned.all.map(Set.init) == [[TopicPartition(topic, 0), TopicPartition(topic, 1)]])
+        #expect(consumer.assignments.value.load(ordering: .acquiring) == 1, "the close waited for the assignment")
+        #expect(assigned.all.isEmpty, "an assignment that arrives while closing is not announced")
     }
 
     @Test("offsets by time and a group reset move a stopped group to the right records")
