@@ -57,18 +57,17 @@ struct DeadLetterSelection: ParsableArguments {
             }
             letters.append(StoredDeadLetter(position: "\(record.partition)/\(record.offset)", letter: letter))
         }
-        let unknown = id.filter { wanted in !letters.contains { $0.position == wanted || $0.eventID == wanted } }
-        if !unknown.isEmpty {
-            throw OperatorError("no dead letter of \(worker) has the id \(unknown.joined(separator: ", ")) (see purser dlq list)")
-        }
         let since = since?.timestamp().date
-        return (
-            cluster,
-            letters.filter { stored in
-                (since.map { stored.letter.time >= $0 } ?? true)
-                    && (id.isEmpty || id.contains(stored.position) || stored.eventID.map(id.contains) == true)
-            }.sorted { $0.letter.time < $1.letter.time }
-        )
+        let selected = letters.filter { stored in
+            (since.map { stored.letter.time >= $0 } ?? true)
+                && (id.isEmpty || id.contains(stored.position) || stored.eventID.map(id.contains) == true)
+        }
+        let unknown = id.filter { wanted in !selected.contains { $0.position == wanted || $0.eventID == wanted } }
+        if !unknown.isEmpty {
+            let scope = since == nil ? "" : " in the --since window"
+            throw OperatorError("no dead letter of \(worker)\(scope) has the id \(unknown.joined(separator: ", ")) (see purser dlq list)")
+        }
+        return (cluster, selected.sorted { $0.letter.time < $1.letter.time })
     }
 }
 

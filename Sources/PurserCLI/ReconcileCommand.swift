@@ -86,14 +86,20 @@ struct ReconcileCommand: AsyncParsableCommand {
         let topics = cluster.configuration.topics
         let cutoff = Timestamp(millisecondsSince1970: Timestamp.now.millisecondsSince1970 - since.milliseconds)
 
-        // Every Purser topic is keyed by customer id: the webhooks topic adds customers whose deposits arrived
-        // but never got as far as a decision (dead-lettered, say), when they are not on the customers topic.
         var customers = Set<String>()
-        for topic in [topics.customers, topics.webhooks] {
-            for record in try await cluster.readAll(topic) {
-                if let customer = record.key.map({ String(decoding: $0, as: UTF8.self) }), !customer.isEmpty {
-                    customers.insert(customer)
-                }
+        for record in try await cluster.readAll(topics.customers) {
+            if let customer = record.key.map({ String(decoding: $0, as: UTF8.self) }), !customer.isEmpty {
+                customers.insert(customer)
+            }
+        }
+        // Customers whose deposits arrived but never got as far as a decision (dead-lettered, say), when they
+        // are not on the customers topic. The payload's customer, not the key: a webhook without one is keyed
+        // by its subscription.
+        for record in try await cluster.readAll(topics.webhooks) {
+            if let value = record.value, let event = try? CloudEventEnvelope(recordValue: value),
+                let customer = event.data?["payload"]?["customerId"]?.stringValue, !customer.isEmpty
+            {
+                customers.insert(customer)
             }
         }
         var published: [String: Published] = [:]

@@ -121,8 +121,8 @@ struct ReplayCommand: AsyncParsableCommand {
             let end = ends?.first { $0.topicPartition == partition }?.offset ?? high
             let previous = committed.first { $0.topicPartition == partition }?.offset
             // A rewind never moves a group past records it has not processed (from its commit, or from the
-            // partition's start when it has none): that would lose them.
-            let next = previous.flatMap { $0 >= 0 ? $0 : nil } ?? low
+            // partition's start when it has none or retention removed what follows it): that would lose them.
+            let next = max(previous.flatMap { $0 >= 0 ? $0 : nil } ?? low, low)
             if target == nil, start > next {
                 skips.append("\(partition): its next record is \(next), the replay would start at \(start)")
             }

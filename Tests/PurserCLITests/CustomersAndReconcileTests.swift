@@ -229,7 +229,7 @@ import Testing
             try await calypso.shutdown()
             let deposit = try sandbox.simulateDeposit(SandboxDeposit(customerId: customer, currency: "ETH", amount: DecimalAmount("2")))
             _ = try await TestRecords.send(
-                [TestRecords.event(topic: topics.webhooks, type: .webhookReceived, customer: customer, data: [:])],
+                [TestRecords.event(topic: topics.webhooks, type: .webhookReceived, customer: customer, data: ["payload": ["customerId": .string(customer)]])],
                 to: kafka
             )
             let report = try await reconcile(["--since", "1h"], environment: environment)
