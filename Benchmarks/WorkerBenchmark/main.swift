@@ -228,6 +228,7 @@ func measureFetcher(
     let configuration = workerConfiguration(topics: topics)
     let pipeline = PipelineWorkers(configuration: configuration, calypso: calypso, logger: logger)
     let process = WorkerProcess(configuration: configuration, logger: logger)
+    FileHandle.standardError.write(Data("fetcher: starting\n".utf8))
     let cpuBefore = (processCPUSeconds(), sandboxCPU?())
     let rate = try await measureOutput(
         of: try pipeline.services([.transactionFetcher], process: process),
