@@ -142,7 +142,9 @@ public final class KafkaAdmin: Sendable {
     /// (milliseconds since 1970), or the high watermark when there is none.
     ///
     /// Uses Kafka's ListOffsets by time; where the broker answers -1 for a partition that has
-    /// records (the embedded broker always does), the partition's record timestamps are scanned.
+    /// records (the embedded broker always does), the answer is the high watermark when the last record
+    /// is older than `timestamp` (what -1 means on a real broker), and otherwise comes from a scan of the
+    /// partition's record timestamps.
     public func offsets(forTimestamp timestamp: Int64, topic: String, timeout: Duration = .seconds(30)) async throws -> [TopicPartitionOffset] {
         guard let partitionCount = try await listTopics(timeout: timeout)[topic] else {
             throw KafkaError(code: .unknownTopicOrPartition, message: "no topic \(topic)", isRetriable: false)
@@ -163,6 +165,12 @@ public final class KafkaAdmin: Sendable {
             let (low, high) = try await watermarks(position.topicPartition, timeout: timeout)
             if position.offset >= 0 || low == high {
                 result.append(position.offset >= 0 ? position : TopicPartitionOffset(position.topicPartition, offset: high))
+                continue
+            }
+            // A real broker answers -1 when no record is that recent: the last record says so without a scan.
+            let last = try await readPartition(position.topicPartition, from: high - 1, readsCommittedOnly: false, timeout: timeout)
+            if let latest = last.last?.timestampMilliseconds, latest < timestamp {
+                result.append(TopicPartitionOffset(position.topicPartition, offset: high))
                 continue
             }
             let records = try await readPartition(position.topicPartition, from: low, readsCommittedOnly: false, timeout: timeout)
