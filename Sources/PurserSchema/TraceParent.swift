@@ -19,14 +19,15 @@ public struct TraceParent: RawRepresentable, Sendable, Hashable, Codable, Custom
         TraceParent(traceID: randomHex(bytes: 16), parentID: randomHex(bytes: 8))
     }
 
-    private init(traceID: String, parentID: String) {
-        rawValue = "00-\(traceID)-\(parentID)-01"
+    private init(traceID: String, parentID: String, flags: String = "01") {
+        rawValue = "00-\(traceID)-\(parentID)-\(flags)"
     }
 
-    /// The same trace with a new random span as parent; a new trace when this value is invalid.
+    /// The same trace, with its flags (the caller's sampling decision), and a new random span as parent; a
+    /// new trace when this value is invalid.
     public func childSpan() -> TraceParent {
         guard let traceID else { return .random() }
-        return TraceParent(traceID: traceID, parentID: Self.randomHex(bytes: 8))
+        return TraceParent(traceID: traceID, parentID: Self.randomHex(bytes: 8), flags: String(rawValue.suffix(2)))
     }
 
     /// The 32 hex digits of the trace id, when the value is valid.

@@ -48,6 +48,8 @@ import Testing
         #expect(child.traceID == root.traceID)
         #expect(child != root)
         #expect(TraceParent.random().traceID != root.traceID)
+        let unsampled = TraceParent(rawValue: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")
+        #expect(unsampled.childSpan().rawValue.hasSuffix("-00"), "the caller's sampling decision is kept")
     }
 
     @Test func randomTraceParentsAreValidAndDistinct() {
