@@ -106,7 +106,9 @@ final class ChaosCluster: Sendable {
         }
     }
 
-    func stopAll() async { await stop(Self.processNames.reversed()) }
+    /// Stops every process; the exit statuses, as ``stop(_:)``.
+    @discardableResult
+    func stopAll() async -> [String: Int32?] { await stop(Self.processNames.reversed()) }
 
     private func environment(ingest: Bool) -> [String: String] {
         var environment = [

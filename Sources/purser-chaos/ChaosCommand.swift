@@ -119,7 +119,13 @@ struct ChaosRun {
                 let settled = await cluster.waitUntilSettled(timeout: options.settleTimeout)
                 sampler.cancel()
                 await sampler.value
-                await cluster.stopAll()
+                // Every process was started again after each fault: one not running died on its own, and each
+                // must drain and exit 0 on this last SIGTERM.
+                let died = ChaosCluster.processNames.filter { cluster.process($0)?.isRunning != true }
+                problems += died.map { "\($0) was not running at the end (it exited on its own)" }
+                for (name, status) in await cluster.stopAll().sorted(by: { $0.key < $1.key }) where !died.contains(name) && status != 0 {
+                    problems.append("\(name) did not exit cleanly on SIGTERM (\(status.map { "exit \($0)" } ?? "still running after 30 s"))")
+                }
                 let audit = try await DepositAudit(ledger: sandbox.ledger(), published: cluster.published)
                 return ChaosResult(
                     scenario: scenario.rawValue,
