@@ -210,6 +210,12 @@ public final class CalypsoSandbox: Service, Sendable {
         try dispatcher.statistics(requestId: requestId)
     }
 
+    /// The event ids of the subscription's webhooks that its endpoint answered 200 (at least once): each one the
+    /// receiver has taken responsibility for.
+    public func acknowledgedWebhookIds(requestId: String) throws(SandboxError) -> Set<Int64> {
+        try dispatcher.acknowledgedEventIds(requestId: requestId)
+    }
+
     // MARK: For the API routes
 
     func withWorld<T: Sendable>(_ body: (inout SandboxWorld) throws(SandboxError) -> T) throws(SandboxError) -> T {

@@ -74,6 +74,8 @@ final class WebhookDispatcher: Service, Sendable {
         var failures: [ContinuousClock.Instant] = []
         var lastSuccess: ContinuousClock.Instant?
         var statistics = DeliveryStatistics()
+        /// Event ids of the webhooks answered 200 at least once.
+        var acknowledged: Set<Int64> = []
 
         var isBlocked: Bool { channel.blockedByErrorCount == true }
 
@@ -183,6 +185,15 @@ final class WebhookDispatcher: Service, Sendable {
             var statistics = subscription.statistics
             statistics.pending = subscription.queue.count
             return statistics
+        }
+    }
+
+    func acknowledgedEventIds(requestId: String) throws(SandboxError) -> Set<Int64> {
+        try state.withLock { state throws(SandboxError) in
+            guard let subscription = state.subscriptions[requestId] else {
+                throw .notFound("subscription \(requestId) not found")
+            }
+            return subscription.acknowledged
         }
     }
 
@@ -343,6 +354,7 @@ extension WebhookDispatcher.State {
         var delivery = subscription.queue.remove(at: index)
         if delivered {
             subscription.statistics.delivered += 1
+            subscription.acknowledged.insert(delivery.eventId)
             subscription.lastSuccess = now
             if delivery.getsDuplicate {
                 delivery.getsDuplicate = false

@@ -209,10 +209,22 @@ final class ChaosCluster: Sendable {
 
     /// The sandbox's deliveries to ingest so far.
     func deliveries() throws -> DeliveryStatistics {
+        try sandbox.deliveryStatistics(requestId: subscriptionRequestId())
+    }
+
+    /// How many webhooks ingest answered 200 are not on the webhooks topic: each one a webhook lost after
+    /// ingest took responsibility for it (a deposit's other confirming webhook would hide it from the audit).
+    func acknowledgedWebhooksMissing() async throws -> Int {
+        let acknowledged = try sandbox.acknowledgedWebhookIds(requestId: subscriptionRequestId())
+        let stored = Set(try await published.events(WebhookReceived.self, in: topics.webhooks).map(\.data.eventId))
+        return acknowledged.filter { !stored.contains(String($0)) }.count
+    }
+
+    private func subscriptionRequestId() throws -> String {
         guard let subscription = sandbox.webhookSubscriptions().first else {
             throw ChaosError("the sandbox has no webhook subscription")
         }
-        return try sandbox.deliveryStatistics(requestId: subscription.requestId)
+        return subscription.requestId
     }
 }
 

@@ -126,6 +126,8 @@ struct ChaosRun {
                 for (name, status) in await cluster.stopAll().sorted(by: { $0.key < $1.key }) where !died.contains(name) && status != 0 {
                     problems.append("\(name) did not exit cleanly on SIGTERM (\(status.map { "exit \($0)" } ?? "still running after 30 s"))")
                 }
+                let missing = try await cluster.acknowledgedWebhooksMissing()
+                if missing > 0 { problems.append("\(missing) webhooks ingest answered 200 are not on \(cluster.topics.webhooks)") }
                 let audit = try await DepositAudit(ledger: sandbox.ledger(), published: cluster.published)
                 return ChaosResult(
                     scenario: scenario.rawValue,

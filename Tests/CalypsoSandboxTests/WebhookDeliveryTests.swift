@@ -51,6 +51,12 @@ import Testing
                 )
                 let ids = deliveries.compactMap { Int($0.eventId) }
                 #expect(ids.count == 5 && ids == ids.sorted() && Set(ids).count == 5)
+                #expect(
+                    try await eventually {
+                        (try? sandbox.acknowledgedWebhookIds(requestId: subscription.requestId)) == Set(ids.map(Int64.init))
+                    },
+                    "every webhook answered 200 is recorded as acknowledged"
+                )
 
                 let funds = try deliveries[2].json
                 #expect(funds["requestId"] == .string(subscription.requestId))
