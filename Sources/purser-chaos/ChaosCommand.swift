@@ -126,6 +126,16 @@ struct ChaosRun {
                 for (name, status) in await cluster.stopAll().sorted(by: { $0.key < $1.key }) where !died.contains(name) && status != 0 {
                     problems.append("\(name) did not exit cleanly on SIGTERM (\(status.map { "exit \($0)" } ?? "still running after 30 s"))")
                 }
+                // Read once everything settled: a duplicate counts when its original is delivered, and the
+                // deliveries after the fault are answered too.
+                let deliveries = try cluster.deliveries()
+                if scenario == .deliveryFaults {
+                    notes.append("\(deliveries.duplicates) duplicate and \(deliveries.reordered) reordered deliveries")
+                    if deliveries.duplicates == 0 || deliveries.reordered == 0 { problems.append("the sandbox injected no duplicates or no reordering") }
+                }
+                if scenario == .brokerDown, deliveries.failed > 0 {
+                    problems.append("ingest did not answer 200 to \(deliveries.failed) deliveries")
+                }
                 let missing = try await cluster.acknowledgedWebhooksMissing()
                 if missing > 0 { problems.append("\(missing) webhooks ingest answered 200 are not on \(cluster.topics.webhooks)") }
                 let audit = try await DepositAudit(ledger: sandbox.ledger(), published: cluster.published)
