@@ -45,22 +45,19 @@ public struct DepositAudit: Sendable, Hashable, Codable {
         confirmed = confirmedEntries.count
         blocked = toHold.count
         self.toDecline = toDecline.count
-        let publishedDeclines = declines.map {
-            Published(
-                transactionId: $0.transactionId,
-                carried: Expected(
-                    customerId: $0.customerId, purseId: $0.purseId, address: $0.address, currency: $0.currency,
-                    amount: $0.amount.text
-                )
+        // A decline carries the same identifying fields as a credit or a hold.
+        let declined = declines.map {
+            DepositDetails(
+                transactionId: $0.transactionId, customerId: $0.customerId, purseId: $0.purseId, address: $0.address,
+                currency: $0.currency, amount: $0.amount, transactionHash: nil, addressFrom: nil
             )
         }
         let outcomes = [
-            Self.compare(credits.map(Published.init), with: toCredit), Self.compare(holds.map(Published.init), with: toHold),
-            Self.compare(publishedDeclines, with: toDecline),
+            Self.compare(credits, with: toCredit), Self.compare(holds, with: toHold), Self.compare(declined, with: toDecline),
         ]
         credited = outcomes[0].distinct
         held = outcomes[1].distinct
-        declined = outcomes[2].distinct
+        self.declined = outcomes[2].distinct
         lost = outcomes.reduce(0) { $0 + $1.missing }
         duplicated = outcomes.reduce(0) { $0 + $1.extra }
         unexpected = outcomes.reduce(0) { $0 + $1.unexpected }
@@ -74,26 +71,6 @@ public struct DepositAudit: Sendable, Hashable, Codable {
         var address: String
         var currency: String
         var amount: String
-    }
-
-    private struct Published {
-        var transactionId: String
-        var carried: Expected
-
-        init(transactionId: String, carried: Expected) {
-            self.transactionId = transactionId
-            self.carried = carried
-        }
-
-        init(_ deposit: DepositDetails) {
-            self.init(
-                transactionId: deposit.transactionId,
-                carried: Expected(
-                    customerId: deposit.customerId, purseId: deposit.purseId, address: deposit.address,
-                    currency: deposit.currency, amount: deposit.amount.text
-                )
-            )
-        }
     }
 
     /// Transaction id → what its publication must carry, from the ledger.
@@ -113,14 +90,18 @@ public struct DepositAudit: Sendable, Hashable, Codable {
     }
 
     private static func compare(
-        _ published: [Published],
+        _ published: [DepositDetails],
         with expected: [String: Expected]
     ) -> (distinct: Int, missing: Int, extra: Int, unexpected: Int) {
         var seen: [String: Int] = [:]
         var unexpected = 0
         for deposit in published {
             seen[deposit.transactionId, default: 0] += 1
-            if seen[deposit.transactionId] == 1, expected[deposit.transactionId] != deposit.carried {
+            let carried = Expected(
+                customerId: deposit.customerId, purseId: deposit.purseId, address: deposit.address, currency: deposit.currency,
+                amount: deposit.amount.text
+            )
+            if seen[deposit.transactionId] == 1, expected[deposit.transactionId] != carried {
                 unexpected += 1
             }
         }

@@ -181,7 +181,7 @@ final class WorkerSession: Sendable {
         do {
             try await send(outcome.records, partition: record.topicPartition)
             return true
-        } catch let failure as RetryFailure where !worker.resendsPossiblyWrittenOutputs && Self.mayHaveBeenWritten(failure.underlying) {
+        } catch let failure as RetryFailure where mustNotResend(failure.underlying) {
             // Sending it again could write it twice, and dead-lettering it would let a redrive do the same. The
             // record stays uncommitted and the session re-joins: the partition's next owner rebuilds its state
             // from what the output topics hold, and finds the output if it was written.
@@ -211,9 +211,7 @@ final class WorkerSession: Sendable {
         for output in records {
             _ = try await configuration.retry.run(
                 clock: RevocableClock(base: ContinuousClock(), partition: partition, state: state),
-                isTransient: { [worker] error in
-                    (error as? KafkaError)?.isRetriable == true && (worker.resendsPossiblyWrittenOutputs || !Self.mayHaveBeenWritten(error))
-                },
+                isTransient: { error in (error as? KafkaError)?.isRetriable == true && !mustNotResend(error) },
                 willRetry: { [logger] _, error, _ in
                     logger.warning("Retrying a publish", metadata: ["purser.error": .string("\(error)")])
                 }
@@ -227,10 +225,10 @@ final class WorkerSession: Sendable {
         }
     }
 
-    /// Whether a failed send may have written its record all the same (librdkafka gave up waiting for an answer
-    /// to a request the broker may have stored).
-    static func mayHaveBeenWritten(_ error: any Error) -> Bool {
-        guard let persistence = (error as? KafkaError)?.persistence else { return false }
+    /// Whether a failed send must not be repeated: it may have written its record all the same (librdkafka gave up
+    /// waiting for an answer to a request the broker may have stored), and this worker's outputs must appear once.
+    private func mustNotResend(_ error: any Error) -> Bool {
+        guard !worker.resendsPossiblyWrittenOutputs, let persistence = (error as? KafkaError)?.persistence else { return false }
         return persistence != .notPersisted
     }
 
