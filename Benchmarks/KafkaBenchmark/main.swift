@@ -5,8 +5,9 @@
 // restated below), the same records (size, keys, count) and the same in-flight window (everything
 // enqueued at once, then every delivery report awaited). On a shared machine one run's speed says more
 // about the neighbours than about the code, so each Swift run is paired with a C run right next to it,
-// the pairs alternate which side goes first, and the ratio is the median of the pairs' ratios. Consuming
-// also reports the CPU time the process spent per record, which load on other processes barely moves.
+// the pairs alternate which side goes first, and the ratio is the median of the pairs' ratios. The two
+// consumers of a pair read the same topic. Consuming also reports the CPU time the process spent per
+// record, which load on other processes barely moves.
 import Foundation
 import KafkaBaseline
 import Logging
@@ -172,15 +173,17 @@ print(
 var produce = Figures()
 var consume = Figures()
 var consumeCPU = Figures()
-@MainActor func measureConsume(_ swiftTopic: String, _ baselineTopic: String, swiftFirst: Bool) async throws {
+/// Both sides read the same topic: how a producer batched its records (records per batch) changes the cost
+/// of fetching them, which is not the consumer's doing.
+@MainActor func measureConsume(_ topic: String, swiftFirst: Bool) async throws {
     var swift: ConsumeRun
     var baseline: ConsumeRun
     if swiftFirst {
-        swift = try await swiftConsume(swiftTopic)
-        baseline = baselineConsume(baselineTopic)
+        swift = try await swiftConsume(topic)
+        baseline = baselineConsume(topic)
     } else {
-        baseline = baselineConsume(baselineTopic)
-        swift = try await swiftConsume(swiftTopic)
+        baseline = baselineConsume(topic)
+        swift = try await swiftConsume(topic)
     }
     consume.swift.append(swift.rate)
     consume.baseline.append(baseline.rate)
@@ -191,7 +194,7 @@ for round in 0..<rounds {
     let baselineTopic = topic("baseline", round)
     let swiftTopic = topic("swift", round)
     // Alternate the order between rounds so neither side always runs on a warmer broker; consuming is cheap
-    // next to producing, so each round reads both topics twice, in mirrored order (ABBA).
+    // next to producing, so each round has both consumers read each topic, in mirrored order (ABBA).
     let swiftFirst = round % 2 == 1
     if swiftFirst {
         produce.swift.append(try await swiftProduce(swiftTopic))
@@ -200,8 +203,8 @@ for round in 0..<rounds {
         produce.baseline.append(baselineProduce(baselineTopic))
         produce.swift.append(try await swiftProduce(swiftTopic))
     }
-    try await measureConsume(swiftTopic, baselineTopic, swiftFirst: swiftFirst)
-    try await measureConsume(swiftTopic, baselineTopic, swiftFirst: !swiftFirst)
+    try await measureConsume(swiftTopic, swiftFirst: swiftFirst)
+    try await measureConsume(baselineTopic, swiftFirst: !swiftFirst)
 }
 produce.report("produce", unit: "rec/s")
 consume.report("consume", unit: "rec/s")
