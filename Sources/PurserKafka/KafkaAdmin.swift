@@ -229,7 +229,7 @@ public final class KafkaAdmin: Sendable {
             try KafkaError.check(rd_kafka_assign(reader.handle, list), "assign \(partition)")
         }
         var records: [ConsumerRecord] = []
-        var converter = RecordConverter()
+        var names = TopicNames()
         while ContinuousClock.now < deadline {
             guard let message = rd_kafka_consumer_poll(reader.handle, 100) else { continue }
             defer { rd_kafka_message_destroy(message) }
@@ -238,7 +238,7 @@ public final class KafkaAdmin: Sendable {
                 if error.isFatal { throw error }
                 continue
             }
-            let record = converter.record(from: message)
+            let record = ConsumerRecord(copying: message, topic: names.name(of: message.pointee.rkt))
             records.append(record)
             if record.offset >= high - 1 { return records }
         }

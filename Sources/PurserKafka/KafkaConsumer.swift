@@ -9,9 +9,11 @@ import Synchronization
 /// partitions, delivering records through ``records``.
 ///
 /// A dedicated thread polls librdkafka from creation until ``shutdown()``, so rebalance callbacks
-/// run there and never on Swift's cooperative pool. Fetched records wait in a small buffer; when it
-/// is full, polling pauses until ``records`` is read again (as with any Kafka consumer, keep reading
-/// within `max.poll.interval.ms`).
+/// run there and never on Swift's cooperative pool. Fetched messages wait in a small buffer, as
+/// librdkafka made them; the reader of ``records`` copies each into a ``ConsumerRecord`` as it takes it
+/// (so a record's memory is allocated and, usually, freed on the same thread). When the buffer is full,
+/// polling pauses until ``records`` is read again (as with any Kafka consumer, keep reading within
+/// `max.poll.interval.ms`).
 ///
 /// Offsets: only what you store with ``storeOffset(of:)`` (records you finished) is committed,
 /// in the background (`enable.auto.commit`), on revoke, on ``commit()`` and on shutdown.
@@ -46,10 +48,22 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
+    /// A fetched message the poll thread handed over. The buffer owns it (and destroys it if dropped) until a
+    /// reader takes it, copies it into a record and destroys it.
+    struct BufferedMessage: @unchecked Sendable {
+        // @unchecked: the message has one owner at a time, handed over under the state's lock.
+        let message: UnsafeMutablePointer<rd_kafka_message_t>
+        let epoch: Int
+        /// Set when a reader takes it.
+        var topic = ""
+    }
+
     struct State {
-        var buffer: [ConsumerRecord] = []
+        var buffer: [BufferedMessage] = []
         var head = 0
-        var waiter: CheckedContinuation<ConsumerRecord?, any Error>?
+        /// Names of the topics of the messages readers take.
+        var topicNames = TopicNames()
+        var waiter: CheckedContinuation<BufferedMessage?, any Error>?
         var isPollerWaitingForRoom = false
         var isClosed = false
         /// ``shutdown()`` has begun: an assignment that arrives now is taken (librdkafka needs it) but not announced.
@@ -63,14 +77,47 @@ public final class KafkaConsumer: Service, Sendable {
 
         var bufferedCount: Int { buffer.count - head }
 
+        mutating func takeFirst() -> BufferedMessage? {
+            guard head < buffer.count else { return nil }
+            var first = buffer[head]
+            first.topic = topicNames.name(of: first.message.pointee.rkt)
+            head += 1
+            if head == buffer.count {
+                buffer.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return first
+        }
+
+        /// The buffered messages' partitions, in buffer order.
+        func bufferedPartitions() -> [TopicPartition] {
+            var names = TopicNames()
+            return buffer[head...].map { TopicPartition(names.name(of: $0.message.pointee.rkt), $0.message.pointee.partition) }
+        }
+
         mutating func dropBuffered(of partitions: Set<TopicPartition>) {
-            buffer = buffer[head...].filter { !partitions.contains($0.topicPartition) }
-            head = 0
             for partition in partitions { epochs[partition, default: 0] += 1 }
+            guard !partitions.isEmpty, bufferedCount > 0 else { return }
+            var kept: [BufferedMessage] = []
+            for (buffered, partition) in zip(buffer[head...], bufferedPartitions()) {
+                if partitions.contains(partition) {
+                    rd_kafka_message_destroy(buffered.message)
+                } else {
+                    kept.append(buffered)
+                }
+            }
+            buffer = kept
+            head = 0
+        }
+
+        mutating func dropAllBuffered() {
+            for buffered in buffer[head...] { rd_kafka_message_destroy(buffered.message) }
+            buffer = []
+            head = 0
         }
     }
 
-    /// Records handed from the poll thread before it pauses.
+    /// Messages handed from the poll thread before it pauses.
     static let bufferLimit = 2000
 
     let configuration: KafkaConsumerConfiguration
@@ -131,6 +178,8 @@ public final class KafkaConsumer: Service, Sendable {
 
     deinit {
         pollThread.withLock { $0 }?.stop()
+        // librdkafka must get every message back before the client is destroyed.
+        state.withLock { $0.dropAllBuffered() }
     }
 
     // MARK: - Reading
@@ -148,30 +197,27 @@ public final class KafkaConsumer: Service, Sendable {
         public struct Iterator: AsyncIteratorProtocol {
             let consumer: KafkaConsumer
 
-            public mutating func next() async throws -> ConsumerRecord? {
-                try await consumer.nextRecord()
+            public func next() async throws -> ConsumerRecord? {
+                guard let buffered = try await consumer.nextMessage() else { return nil }
+                var record = ConsumerRecord(copying: buffered.message, topic: buffered.topic)
+                rd_kafka_message_destroy(buffered.message)
+                record.epoch = buffered.epoch
+                return record
             }
         }
     }
 
-    private func nextRecord() async throws -> ConsumerRecord? {
+    /// Takes the next buffered message (the caller destroys it), waiting for one.
+    private func nextMessage() async throws -> BufferedMessage? {
         enum Next {
-            case record(ConsumerRecord)
+            case message(BufferedMessage)
             case end
             case failure(KafkaError)
             case wait
         }
         func take(_ state: inout State) -> Next {
             if let fatal = state.fatalError { return .failure(fatal) }
-            if state.bufferedCount > 0 {
-                let record = state.buffer[state.head]
-                state.head += 1
-                if state.head == state.buffer.count {
-                    state.buffer.removeAll(keepingCapacity: true)
-                    state.head = 0
-                }
-                return .record(record)
-            }
+            if let first = state.takeFirst() { return .message(first) }
             return state.isClosed ? .end : .wait
         }
         let (next, wakePoller) = state.withLock { state in
@@ -184,7 +230,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
         if wakePoller { roomAvailable.signal() }
         switch next {
-        case .record(let record): return record
+        case .message(let buffered): return buffered
         case .end: return nil
         case .failure(let error): throw error
         case .wait: break
@@ -200,7 +246,7 @@ public final class KafkaConsumer: Service, Sendable {
                     return next
                 }
                 switch ready {
-                case .record(let record): continuation.resume(returning: record)
+                case .message(let buffered): continuation.resume(returning: buffered)
                 case .end: continuation.resume(returning: nil)
                 case .failure(let error): continuation.resume(throwing: error)
                 case .wait: break
@@ -231,9 +277,9 @@ public final class KafkaConsumer: Service, Sendable {
         }
         var assignmentsSeen = assignments.value.load(ordering: .acquiring)
         guard let first = rd_kafka_consumer_poll(client.handle, 100) else { return }
-        var batch: [ConsumerRecord] = []
+        var batch: [UnsafeMutablePointer<rd_kafka_message_t>] = []
         var mustWait = false
-        var converter = RecordConverter()
+        var names = TopicNames()
         var message: UnsafeMutablePointer<rd_kafka_message_t>? = first
         while let current = message {
             // Rebalance callbacks run inside the poll call that returned `current`. When that call assigned
@@ -243,7 +289,7 @@ public final class KafkaConsumer: Service, Sendable {
             let assignmentsNow = assignments.value.load(ordering: .acquiring)
             if assignmentsNow != assignmentsSeen {
                 assignmentsSeen = assignmentsNow
-                mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
+                mustWait = handOver(batch, epochs: epochs, names: &names, state: state) || mustWait
                 batch.removeAll(keepingCapacity: true)
                 state.withLock { state in
                     epochs.merge(state.epochsAtAssignment) { _, assigned in assigned }
@@ -258,47 +304,59 @@ public final class KafkaConsumer: Service, Sendable {
                 } else {
                     logger.warning("Kafka consumer error", metadata: ["error": "\(error)"])
                 }
+                rd_kafka_message_destroy(current)
             } else {
-                batch.append(converter.record(from: current))
+                batch.append(current)
             }
-            rd_kafka_message_destroy(current)
             message = batch.count < 1000 ? rd_kafka_consumer_poll(client.handle, 0) : nil
         }
-        mustWait = handOver(batch, epochs: epochs, state: state) || mustWait
+        mustWait = handOver(batch, epochs: epochs, names: &names, state: state) || mustWait
         pollGate.signal()
         isGateHeld = false
         // Back-pressure: the reader is behind. Wait (bounded, so stopping stays prompt).
         if mustWait { _ = roomAvailable.wait(timeout: .now() + .milliseconds(100)) }
     }
 
-    /// Buffers the records of `batch` that are still current (their partition assigned, not sought or
-    /// revoked since `epochs` was taken), handing the first to a waiting reader; returns whether the
-    /// buffer is full.
-    private static func handOver(_ batch: [ConsumerRecord], epochs: [TopicPartition: Int], state: LockedState<State>) -> Bool {
+    /// Buffers the messages of `batch` that are still current (their partition assigned, not sought or
+    /// revoked since `epochs` was taken), handing the first to a waiting reader, and destroys the others;
+    /// returns whether the buffer is full.
+    private static func handOver(
+        _ batch: [UnsafeMutablePointer<rd_kafka_message_t>],
+        epochs: [TopicPartition: Int],
+        names: inout TopicNames,
+        state: LockedState<State>
+    ) -> Bool {
         guard !batch.isEmpty else { return false }
+        // Messages arrive in runs of one partition: decide once per run, not once per message.
+        var fresh: [BufferedMessage] = []
+        var stale: [UnsafeMutablePointer<rd_kafka_message_t>] = []
+        fresh.reserveCapacity(batch.count)
         let (handOver, isFull) = state.withLock { state in
-            // Records arrive in runs of one partition: decide once per run, not once per record. A fresh record
-            // carries its partition's epoch, for ``isCurrent(_:)``.
-            var run: (partition: TopicPartition, epoch: Int?)?
-            var fresh: ArraySlice<ConsumerRecord> = []
-            fresh.reserveCapacity(batch.count)
-            for var record in batch {
-                if run?.partition.partition != record.partition || run?.partition.topic != record.topic {
-                    let partition = record.topicPartition
+            var run: (topic: OpaquePointer, partition: Int32, epoch: Int?)?
+            for message in batch {
+                let m = message.pointee
+                if run?.topic != m.rkt || run?.partition != m.partition {
+                    let partition = TopicPartition(names.name(of: m.rkt), m.partition)
                     let isFresh = state.assignment.contains(partition) && state.epochs[partition] == epochs[partition]
-                    run = (partition, isFresh ? epochs[partition, default: 0] : nil)
+                    run = (m.rkt, m.partition, isFresh ? epochs[partition, default: 0] : nil)
                 }
-                guard let epoch = run?.epoch else { continue }
-                record.epoch = epoch
-                fresh.append(record)
+                if let epoch = run?.epoch {
+                    fresh.append(BufferedMessage(message: message, epoch: epoch))
+                } else {
+                    stale.append(message)
+                }
             }
-            var handOver: (CheckedContinuation<ConsumerRecord?, any Error>, ConsumerRecord)?
-            if !fresh.isEmpty, let waiter = state.waiter.take() { handOver = (waiter, fresh.removeFirst()) }
             state.buffer.append(contentsOf: fresh)
+            var handOver: (CheckedContinuation<BufferedMessage?, any Error>, BufferedMessage)?
+            if let waiter = state.waiter, let first = state.takeFirst() {
+                state.waiter = nil
+                handOver = (waiter, first)
+            }
             state.isPollerWaitingForRoom = state.bufferedCount >= bufferLimit
             return (handOver, state.isPollerWaitingForRoom)
         }
-        if let (waiter, record) = handOver { waiter.resume(returning: record) }
+        for message in stale { rd_kafka_message_destroy(message) }
+        if let (waiter, first) = handOver { waiter.resume(returning: first) }
         return isFull
     }
 
@@ -414,8 +472,9 @@ public final class KafkaConsumer: Service, Sendable {
             let positions = PartitionList.elements(list)
             return state.withLock { state in
                 var firstBuffered: [TopicPartition: Int64] = [:]
-                for record in state.buffer[state.head...] where firstBuffered[record.topicPartition] == nil {
-                    firstBuffered[record.topicPartition] = record.offset
+                for (buffered, partition) in zip(state.buffer[state.head...], state.bufferedPartitions())
+                where firstBuffered[partition] == nil {
+                    firstBuffered[partition] = buffered.message.pointee.offset
                 }
                 return positions.map { position in
                     firstBuffered[position.topicPartition].map { TopicPartitionOffset(position.topicPartition, offset: $0) } ?? position
@@ -605,22 +664,29 @@ public final class KafkaConsumer: Service, Sendable {
     }
 }
 
-/// Copies librdkafka messages into ``ConsumerRecord``s, reusing topic names within a batch.
-struct RecordConverter {
-    private var lastTopic: (handle: OpaquePointer, name: String)?
+/// Topic names of librdkafka topic handles, reusing the last one while it still names its handle's topic.
+struct TopicNames {
+    private var last: (handle: Int, name: String)?
 
-    mutating func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumerRecord {
-        let m = message.pointee
-        let topic: String
-        if let lastTopic, lastTopic.handle == m.rkt {
-            topic = lastTopic.name
-        } else {
-            topic = String(cString: rd_kafka_topic_name(m.rkt))
-            lastTopic = (m.rkt, topic)
+    mutating func name(of handle: OpaquePointer) -> String {
+        let name = rd_kafka_topic_name(handle)!
+        // A handle's address may be reused for another topic once librdkafka freed it: compare the name too.
+        if let last, last.handle == Int(bitPattern: handle), last.name.withCString({ strcmp($0, name) == 0 }) {
+            return last.name
         }
+        let created = String(cString: name)
+        last = (Int(bitPattern: handle), created)
+        return created
+    }
+}
+
+extension ConsumerRecord {
+    /// A record of what `message` holds (the message stays the caller's); `topic` names its topic handle.
+    init(copying message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) {
+        let m = message.pointee
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        return ConsumerRecord(
+        self.init(
             topic: topic,
             partition: m.partition,
             offset: m.offset,
