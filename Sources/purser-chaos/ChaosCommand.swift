@@ -33,6 +33,7 @@ struct ChaosCommand: AsyncParsableCommand {
     var binaries: String?
 
     func run() async throws {
+        ManagedProcess.killChildrenOnInterrupt()
         let chosen = try scenarios.isEmpty
             ? ChaosScenario.allCases
             : scenarios.map { name in

@@ -1,7 +1,29 @@
 import Foundation
+import Synchronization
 
 /// One of the pipeline's executables run as a child process, its output appended to a log file.
 final class ManagedProcess: @unchecked Sendable {
+    /// Children that may still run, killed when the runner is interrupted (see ``killChildrenOnInterrupt()``).
+    private static let running = Mutex<Set<pid_t>>([])
+
+    /// On SIGINT or SIGTERM (Ctrl-C, or a caller's timeout), SIGKILLs every child still running, then exits:
+    /// the runner's children must not outlive it, holding ports and burning the cores.
+    static func killChildrenOnInterrupt() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            Glibc.signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                for pid in running.withLock({ $0 }) { kill(pid, SIGKILL) }
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            interruptSources.append(source)
+        }
+    }
+
+    /// Keeps the signal sources alive; written once, at start-up, before any child runs.
+    nonisolated(unsafe) private static var interruptSources: [any DispatchSourceSignal] = []
+
     // @unchecked: `Process` is not Sendable; a value is created, signalled and awaited by the one
     // scenario task that owns it, never concurrently.
     let name: String
@@ -19,7 +41,11 @@ final class ManagedProcess: @unchecked Sendable {
         output.seekToEndOfFile()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        process.terminationHandler = { ended in _ = Self.running.withLock { $0.remove(ended.processIdentifier) } }
+        try Self.running.withLock { running in
+            try process.run()
+            running.insert(process.processIdentifier)
+        }
     }
 
     var isRunning: Bool { process.isRunning }

@@ -59,4 +59,55 @@ struct ChaosSmokeTests {
         #expect(!faults.hasPrefix("0 duplicate"), "duplicates were delivered: \(faults)")
         #expect(process.terminationStatus == 0, "the runner reports success")
     }
+
+    @Test(
+        "an interrupted runner takes its processes with it",
+        .enabled(if: runner != nil, "purser-chaos is not built: run `swift build` (make test does)")
+    )
+    func interruptedRunnerKillsItsChildren() async throws {
+        let runner = try #require(Self.runner)
+        let process = Process()
+        process.executableURL = runner
+        process.arguments = ["--scenario", "delivery-faults", "--rate", "5", "--seconds", "120"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        // Ingest and two replicas of each of the four workers.
+        var children: [pid_t] = []
+        let deadline = ContinuousClock.now + .seconds(120)
+        while children.count < 9, process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            children = Self.children(of: process.processIdentifier)
+        }
+        try #require(children.count == 9, "the runner started its processes")
+        defer { for child in children { kill(child, SIGKILL) } }
+
+        process.terminate()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(process.terminationStatus == 128 + SIGTERM)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(children.filter(Self.isAlive).isEmpty, "children still running after the runner ended")
+    }
+
+    /// Processes whose parent is `parent`, from `/proc`.
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(pid_t.init).filter { stat(of: $0)?.parent == parent }
+    }
+
+    /// A process that exists and is not a zombie.
+    static func isAlive(_ pid: pid_t) -> Bool {
+        guard let state = stat(of: pid)?.state else { return false }
+        return state != "Z" && state != "X"
+    }
+
+    /// State and parent from `/proc/<pid>/stat` ("pid (name) state ppid …"; the name may hold spaces).
+    static func stat(of pid: pid_t) -> (state: Character, parent: pid_t)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let nameEnd = text.lastIndex(of: ")")
+        else { return nil }
+        let fields = text[text.index(after: nameEnd)...].split(separator: " ")
+        guard fields.count > 1, let state = fields[0].first, let parent = pid_t(fields[1]) else { return nil }
+        return (state, parent)
+    }
 }
