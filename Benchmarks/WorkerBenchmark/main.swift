@@ -65,6 +65,9 @@ var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: kafka.b
 producerConfiguration.messageTimeout = .seconds(30)
 let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
 
+/// `BENCH_PROGRESS=1`: each measured phase prints its output rate every second on stderr.
+let showsProgress = ProcessInfo.processInfo.environment["BENCH_PROGRESS"] != nil
+
 func workerConfiguration(
     topics: TopicNames,
     guarantee: ProcessingGuarantee = .atLeastOnce
@@ -99,9 +102,20 @@ func measureOutput(of services: [any Service], into topic: String, expected: Int
         }
         var started: ContinuousClock.Instant?
         var firstCount = 0
+        var lastProgress: (time: ContinuousClock.Instant, count: Int)?
         let deadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < deadline {
             let count = try await recordCount(topic)
+            if showsProgress, count > 0 {
+                let now = ContinuousClock.now
+                if let last = lastProgress, now - last.time >= .seconds(1) {
+                    let rate = Double(count - last.count) / ((now - last.time) / .seconds(1))
+                    FileHandle.standardError.write(Data("  \(topic): \(count) records, \(Int(rate)) records/s over the last second\n".utf8))
+                    lastProgress = (now, count)
+                } else if lastProgress == nil {
+                    lastProgress = (now, count)
+                }
+            }
             if started == nil, count > 0 {
                 started = .now
                 firstCount = count
