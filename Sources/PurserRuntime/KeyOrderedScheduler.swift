@@ -194,14 +194,16 @@ struct KeyOrderedScheduler {
         return actions
     }
 
-    /// Pauses intake when `maxInFlight` records are held and resumes it when half of them are done, so a
-    /// full worker does not flap between the two on every record.
+    /// Pauses intake when twice `maxInFlight` records are held and resumes it when `maxInFlight` are left: the
+    /// records waiting beyond the running ones keep every slot busy while intake refills (pausing at
+    /// `maxInFlight` and resuming at half of it left slots idle after each resume), and the gap between the
+    /// two keeps a full worker from flapping on every record.
     private mutating func flowControl() -> Actions {
         var actions = Actions()
-        if !isIntakePaused && held >= maxInFlight {
+        if !isIntakePaused && held >= 2 * maxInFlight {
             isIntakePaused = true
             actions.pauseIntake = true
-        } else if isIntakePaused && held <= maxInFlight / 2 {
+        } else if isIntakePaused && held <= maxInFlight {
             isIntakePaused = false
             actions.pauseIntake = false
         }

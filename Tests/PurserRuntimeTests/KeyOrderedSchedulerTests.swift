@@ -47,23 +47,28 @@ import Testing
         var scheduler = KeyOrderedScheduler(maxInFlight: 4)
         scheduler.assign([partition])
         var started: [InputRecord] = []
-        var pauses: [Bool] = []
-        for offset in Int64(0)..<6 {
+        var pausedAt: [Int64] = []
+        for offset in Int64(0)..<9 {
             let actions = scheduler.receive(record(offset, key: "k\(offset)"))
             started += actions.start
-            if let pause = actions.pauseIntake { pauses.append(pause) }
+            if actions.pauseIntake == true { pausedAt.append(offset) }
+            #expect(actions.pauseIntake != false)
             #expect(scheduler.running <= 4)
         }
         #expect(offsets(started) == [0, 1, 2, 3])
-        #expect(pauses == [true], "paused once, when the fourth record arrived")
+        #expect(pausedAt == [7], "paused once, when the eighth record made twice the bound held")
         #expect(scheduler.isIntakePaused)
 
         let afterFirst = scheduler.finish(started[0])
         #expect(offsets(afterFirst.start) == [4], "a freed slot starts the next ready record")
         #expect(afterFirst.pauseIntake == nil)
-        _ = scheduler.finish(started[1])
-        #expect(scheduler.finish(started[2]).pauseIntake == nil, "3 of 4 held: still paused")
-        #expect(scheduler.finish(started[3]).pauseIntake == false, "resumes once at most half the bound is held")
+        for index in 1..<4 {
+            started += scheduler.finish(started[index]).start
+            #expect(scheduler.running == 4, "records waiting beyond the bound keep every slot busy")
+        }
+        #expect(scheduler.held == 5 && scheduler.isIntakePaused, "5 held: still paused")
+        #expect(scheduler.finish(started[4]).pauseIntake == false, "resumes once no more than the bound is held")
+        #expect(scheduler.held == 4)
     }
 
     @Test func recordsOfOtherPartitionsAreOrderedIndependently() {
