@@ -24,9 +24,10 @@ let maxInFlight = Int(environment["BENCH_IN_FLIGHT"] ?? "") ?? 256
 let apiLatency = Duration.milliseconds(50)
 let account = "0x00000000000000000000000000000000000000aa"
 let apiKeyPair = CalypsoKeyPair(key: "c529e14832b34b74972365cf7bf02430", secret: "b823a6b9ea72408583cef9ec8d67fa52")
+/// `BENCH_LOG_LEVEL=debug` shows, for one, when the workers pause and resume intake.
 let logger = {
     var logger = Logger(label: "worker-benchmark")
-    logger.logLevel = .error
+    logger.logLevel = ProcessInfo.processInfo.environment["BENCH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
     return logger
 }()
 
